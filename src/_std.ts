@@ -1,0 +1,48 @@
+/**
+ * The one place the untyped `deno-std` npm build is imported and given types.
+ * Import std helpers from here, never from the `@std/...` aliases directly.
+ *
+ * @module
+ */
+
+// deno-lint-ignore-file no-explicit-any
+import * as csvStringify from "@std/csv/stringify";
+import * as csvParse from "@std/csv/parse";
+import * as textLineStream from "@std/streams/text_line_stream";
+import * as fmtBytes from "@std/fmt/bytes";
+import * as fmtDuration from "@std/fmt/duration";
+
+/** A CSV column: a property name, or a path of property names. */
+export type CsvColumn = string | { prop: string | string[]; header?: string };
+
+/** std's `stringify` from `@std/csv`: rows to RFC 4180 CSV text. */
+export const stringifyCsv: (
+  data: readonly unknown[],
+  options?: {
+    headers?: boolean;
+    separator?: string;
+    columns?: readonly CsvColumn[];
+    bom?: boolean;
+  },
+) => string = (csvStringify as any).stringify;
+
+/** std's `parse` from `@std/csv`: CSV text to rows (or records with `skipFirstRow`). */
+export const parseCsv: (
+  input: string,
+  options?: { skipFirstRow?: boolean; separator?: string; columns?: readonly string[] },
+) => unknown[] = (csvParse as any).parse;
+
+/** std's `TextLineStream`: splits a text stream into lines (`\n` or `\r\n`). */
+export const TextLineStream: new (
+  options?: { allowCR?: boolean },
+) => TransformStream<string, string> = (textLineStream as any).TextLineStream;
+
+/** std's byte formatter: `1234` becomes `"1.23 kB"`. */
+export const formatBytes: (n: number, options?: { binary?: boolean }) => string =
+  (fmtBytes as any).format;
+
+/** std's duration formatter: milliseconds to `"1s 234ms"`. */
+export const formatDuration: (
+  ms: number,
+  options?: { ignoreZero?: boolean; style?: "narrow" | "full" | "digital" },
+) => string = (fmtDuration as any).format;

@@ -1,0 +1,130 @@
+/**
+ * The shared types the parts of trawl speak. Parts (fetch, parse, frontier,
+ * scheduler, robots, sinks) import from here, never from each other; only
+ * `src/crawl.ts` wires them together.
+ *
+ * @module
+ */
+
+import type { ErrorCode, SerializedError } from "./trawl_error.ts";
+
+/** A failure recorded in a result instead of being thrown. */
+export interface ErrorInfo {
+  /** Stable code, see {@linkcode ErrorCode}. */
+  code: ErrorCode;
+  /** Human-readable text. */
+  message: string;
+}
+
+/** Timings of one fetch, in milliseconds. */
+export interface FetchTimings {
+  /** From the start of the last attempt to its response headers; `null` if none came. */
+  ttfbMs: number | null;
+  /** From the first attempt's start to the end of the body (or the failure). */
+  totalMs: number;
+}
+
+/**
+ * What the fetch layer returns for one URL. A failed URL is a result with
+ * `error` set, never an exception.
+ */
+export interface FetchResult {
+  /** The URL as requested. */
+  url: string;
+  /** The URL the body came from, after redirects (equals `url` when none). */
+  finalUrl: string;
+  /** Every URL visited after `url`, in order; empty without redirects. */
+  redirects: string[];
+  /** HTTP status of the final response; `null` when no response arrived. */
+  status: number | null;
+  /** Response headers, names lowercased; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  /** The decoded-from-transfer-encoding body (gzip/deflate/br undone); empty on error or skip. */
+  body: Uint8Array;
+  /** Media type from Content-Type without parameters, lowercased; `null` when absent. */
+  contentType: string | null;
+  /** The `charset` parameter of Content-Type, lowercased; `null` when absent. */
+  charset: string | null;
+  /** Bytes received on the wire for the final response body (before decompression). */
+  bytes: number;
+  /** How many attempts were made (1 = no retry). */
+  attempts: number;
+  /** Timings. */
+  timings: FetchTimings;
+  /** `null` on success; otherwise what went wrong. */
+  error: ErrorInfo | null;
+}
+
+/** A fetched page handed to the parse pool. */
+export interface PageInput {
+  /** The requested URL. */
+  url: string;
+  /** The URL after redirects: links resolve against it (or `<base href>`). */
+  finalUrl: string;
+  /** HTTP status. */
+  status: number;
+  /** Response headers, names lowercased. */
+  headers: Record<string, string>;
+  /** Raw body bytes (already decompressed); decoded inside the worker. */
+  body: Uint8Array;
+  /** Link depth from the seeds (seeds are 0). */
+  depth: number;
+}
+
+/** A link found on a page. */
+export interface PageLink {
+  /** Absolute URL, fragment removed. */
+  url: string;
+  /** Whether the link carried `rel="nofollow"`. */
+  nofollow: boolean;
+}
+
+/** What the parse pool returns for a page. */
+export interface PageResult {
+  /** `<title>` text, trimmed; `null` when absent. */
+  title: string | null;
+  /** `<meta name="description">` content; `null` when absent. */
+  description: string | null;
+  /** `<link rel="canonical">` resolved to an absolute URL; `null` when absent. */
+  canonical: string | null;
+  /** `<html lang>`; `null` when absent. */
+  lang: string | null;
+  /** The encoding the body was decoded with (WHATWG name, e.g. `"windows-1251"`). */
+  encoding: string;
+  /** Links discovered on the page (or by the extractor's `links()`), deduplicated, in order. */
+  links: PageLink[];
+  /** `--select` fields as an object, or what the extractor returned; `null` when neither ran. */
+  data: unknown;
+  /** `null` on success; the extraction failure otherwise (links and title may still be set). */
+  error: SerializedError | null;
+}
+
+/** One output record: exactly one per attempted URL. */
+export interface CrawlRecord {
+  /** The normalized requested URL. */
+  url: string;
+  /** The URL after redirects; `null` when no response arrived. */
+  finalUrl: string | null;
+  /** HTTP status, or `null` when no response arrived. */
+  status: number | null;
+  /** Link depth from the seeds (seeds are 0). */
+  depth: number;
+  /** Page title, or `null`. */
+  title: string | null;
+  /** When the fetch finished, ISO 8601. */
+  fetchedAt: string;
+  /** Total time spent on this URL (fetch + parse), milliseconds. */
+  ms: number;
+  /** Body bytes received on the wire. */
+  bytes: number;
+  /** `null` on success; otherwise `{code, message}`. */
+  error: SerializedError | null;
+  /** `--select` fields, or what the extractor returned; `null` when neither. */
+  data: unknown;
+}
+
+/**
+ * The small fetch function parts other than the fetch layer receive (robots.txt
+ * uses it), injected by `src/crawl.ts`, so they never import the fetch layer.
+ */
+export type FetchPage = (url: string, signal?: AbortSignal) => Promise<FetchResult>;
