@@ -41,7 +41,10 @@ export type ErrorCode =
   // crawl policy
   | "ROBOTS_DISALLOWED"
   | "BLOCKED_ADDRESS"
-  | "OUT_OF_SCOPE";
+  | "OUT_OF_SCOPE"
+  // output sinks
+  | "SINK_CLOSED"
+  | "SINK_ERROR";
 
 /** An error as it crosses a worker boundary or lands in an output record. */
 export interface SerializedError {
@@ -165,6 +168,8 @@ const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "ROBOTS_DISALLOWED",
   "BLOCKED_ADDRESS",
   "OUT_OF_SCOPE",
+  "SINK_CLOSED",
+  "SINK_ERROR",
 ]);
 
 /**
