@@ -1,0 +1,313 @@
+/**
+ * The frontier: crawl policy (normalization, dedupe, depth, scope,
+ * include/exclude, page budgets, URL length) in front of a
+ * {@linkcode FrontierStore}. The scheduler talks to the frontier only.
+ *
+ * @module
+ */
+
+import type { ErrorInfo } from "../types.ts";
+import { TrawlError } from "../trawl_error.ts";
+import { normalizeUrl } from "../url.ts";
+import type {
+  FrontierCounts,
+  FrontierEntry,
+  FrontierStore,
+  Lease,
+  TakeOptions,
+} from "./frontier_store.ts";
+import { compilePatterns } from "./_pattern.ts";
+import { type FrontierScope, scopeKey } from "./_scope.ts";
+
+export type { FrontierScope };
+
+/** Options for {@linkcode createFrontier}. */
+export interface FrontierOptions {
+  /** Deepest link depth followed (seeds are 0; 0 = fetch the seeds only). @default {0} */
+  maxDepth?: number;
+  /** Which links are followed, relative to the set of seeds. @default {"host"} */
+  scope?: FrontierScope;
+  /**
+   * Links must match at least one of these (when any): globs over the whole
+   * normalized URL (`*` any run, `?` one character) or `/regex/flags`. Seeds are
+   * not filtered. @default {[]}
+   */
+  include?: readonly string[];
+  /** Links matching any of these are skipped (same syntax as `include`). @default {[]} */
+  exclude?: readonly string[];
+  /** Most URLs admitted in total, seeds included (seeds are always admitted). @default {Infinity} */
+  maxPages?: number;
+  /** Most URLs admitted per host (`URL.host`), seeds included. @default {Infinity} */
+  maxPagesPerHost?: number;
+  /** Longest normalized URL accepted, in characters. @default {2083} */
+  maxUrlLength?: number;
+}
+
+/**
+ * What {@linkcode Frontier.addSeed} did with a seed: added, a duplicate of an
+ * earlier one (not an error, just counted), or rejected with an error a user can
+ * act on (`INVALID_URL`, `UNSUPPORTED_SCHEME`, `URL_TOO_LONG`).
+ *
+ * @example Report a seed
+ * ```ts
+ * import type { SeedOutcome } from "./frontier.ts";
+ *
+ * function report(raw: string, outcome: SeedOutcome): string {
+ *   if (outcome.ok) return `seed ${outcome.entry.url}`;
+ *   if (outcome.duplicate) return `duplicate seed ${raw}`;
+ *   return `${outcome.error.code}: ${outcome.error.message}`;
+ * }
+ * ```
+ */
+export type SeedOutcome =
+  | { ok: true; entry: FrontierEntry; duplicate?: undefined; error?: undefined }
+  | { ok: false; duplicate: true; error?: undefined }
+  | { ok: false; duplicate?: false; error: ErrorInfo };
+
+/**
+ * How many links of a page went where. Every link lands in exactly one count,
+ * checked in this order: `overDepth` (all links of a page at `maxDepth`),
+ * `invalid` (unparsable, not http(s), or over `maxUrlLength`), `outOfScope`, `excluded` (include/exclude),
+ * `duplicate` (seen before, or twice on the page), `overLimit` (`maxPages` or
+ * `maxPagesPerHost` reached), `added`.
+ *
+ * @example Log a page's links
+ * ```ts
+ * import type { LinkOutcome } from "./frontier.ts";
+ *
+ * const log = (o: LinkOutcome) => console.log(`${o.added} new, ${o.duplicate} seen`);
+ * ```
+ */
+export interface LinkOutcome {
+  /** Queued. */
+  added: number;
+  /** Already seen. */
+  duplicate: number;
+  /** Outside the scope of the seeds. */
+  outOfScope: number;
+  /** Rejected by include/exclude. */
+  excluded: number;
+  /** Deeper than `maxDepth`. */
+  overDepth: number;
+  /** Over `maxPages` or `maxPagesPerHost`. */
+  overLimit: number;
+  /** Not an http(s) URL, or too long. */
+  invalid: number;
+}
+
+/**
+ * Crawl policy in front of a store, plus the store's lease API, so the scheduler
+ * needs nothing else. See {@linkcode FrontierStore} for the lease contract.
+ *
+ * @example Seed, take, follow links, finish
+ * ```ts
+ * import { createFrontier } from "./frontier.ts";
+ * import { createMemoryFrontierStore } from "./memory_frontier_store.ts";
+ *
+ * const frontier = createFrontier(createMemoryFrontierStore(), { maxDepth: 1 });
+ * await frontier.addSeed("https://example.com/");
+ * const [lease] = await frontier.take(1);
+ * await frontier.addLinks(lease.entry.depth, [{ url: "https://example.com/about" }]);
+ * await frontier.done(lease);
+ * console.log(frontier.stats.added); // 1
+ * ```
+ */
+export interface Frontier {
+  /** Normalize and add a seed at depth 0; widens the scope. Never throws for a bad URL. */
+  addSeed(raw: string): Promise<SeedOutcome>;
+  /** Add the links found on a page at `depth` (they go in at `depth + 1`). */
+  addLinks(depth: number, links: readonly { url: string }[]): Promise<LinkOutcome>;
+  /** Running totals over every `addLinks` call (a copy). */
+  readonly stats: LinkOutcome;
+  /** {@linkcode FrontierStore.take} */
+  take(max: number, options?: TakeOptions): Promise<Lease[]>;
+  /** {@linkcode FrontierStore.done} */
+  done(lease: Lease): Promise<void>;
+  /** {@linkcode FrontierStore.release} */
+  release(lease: Lease, options?: { delayMs?: number }): Promise<void>;
+  /** {@linkcode FrontierStore.counts} */
+  counts(): Promise<FrontierCounts>;
+}
+
+function emptyOutcome(): LinkOutcome {
+  return {
+    added: 0,
+    duplicate: 0,
+    outOfScope: 0,
+    excluded: 0,
+    overDepth: 0,
+    overLimit: 0,
+    invalid: 0,
+  };
+}
+
+function checkLimit(name: string, value: number, min: number): number {
+  if (Number.isNaN(value) || value < min || (Number.isFinite(value) && !Number.isInteger(value))) {
+    throw new TrawlError(
+      "INVALID_OPTION",
+      `${name} must be an integer >= ${min}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Create a frontier over `store`. Throws `INVALID_OPTION` for a bad option (an
+ * include/exclude pattern that does not compile is named in the message).
+ *
+ * Page budgets count the URLs this frontier admitted (it assumes it is the only
+ * writer of `store`). Calls to `addSeed`/`addLinks` are serialized, so budgets
+ * hold under concurrency.
+ *
+ * @example A domain-wide crawl of docs pages, three links deep
+ * ```ts
+ * import { createFrontier } from "./frontier.ts";
+ * import { createMemoryFrontierStore } from "./memory_frontier_store.ts";
+ *
+ * const frontier = createFrontier(createMemoryFrontierStore(), {
+ *   maxDepth: 3,
+ *   scope: "domain",
+ *   include: ["*\/docs/*"],
+ *   exclude: ["/\\.(pdf|zip)$/i"],
+ *   maxPages: 10_000,
+ * });
+ * const outcome = await frontier.addSeed("https://www.example.com/docs/");
+ * if (!outcome.ok && outcome.error) console.error(outcome.error.message);
+ * ```
+ */
+export function createFrontier(store: FrontierStore, options: FrontierOptions = {}): Frontier {
+  const maxDepth = checkLimit("maxDepth", options.maxDepth ?? 0, 0);
+  const maxPages = checkLimit("maxPages", options.maxPages ?? Infinity, 1);
+  const maxPagesPerHost = checkLimit("maxPagesPerHost", options.maxPagesPerHost ?? Infinity, 1);
+  const maxUrlLength = checkLimit("maxUrlLength", options.maxUrlLength ?? 2083, 1);
+  const scope = options.scope ?? "host";
+  if (!["host", "domain", "origin", "all"].includes(scope)) {
+    throw new TrawlError(
+      "INVALID_OPTION",
+      `scope must be one of host, domain, origin, all; got ${JSON.stringify(scope)}`,
+    );
+  }
+  const include = compilePatterns(options.include, "include");
+  const exclude = compilePatterns(options.exclude, "exclude");
+
+  const scopeKeys = new Set<string>();
+  const perHost = new Map<string, number>();
+  const totals = emptyOutcome();
+  let admitted = 0;
+  let tail: Promise<unknown> = Promise.resolve();
+
+  /** Run `task` after every earlier add finished (budgets are read-modify-write). */
+  function serialized<T>(task: () => Promise<T>): Promise<T> {
+    const run = tail.then(task, task);
+    tail = run.catch(() => {});
+    return run;
+  }
+
+  function count(entries: readonly FrontierEntry[]): void {
+    admitted += entries.length;
+    for (const e of entries) perHost.set(e.host, (perHost.get(e.host) ?? 0) + 1);
+  }
+
+  function parse(raw: string): URL | ErrorInfo {
+    let normalized: string;
+    try {
+      normalized = normalizeUrl(raw);
+    } catch (e) {
+      if (e instanceof TrawlError) return { code: e.code, message: e.message };
+      throw e;
+    }
+    if (normalized.length > maxUrlLength) {
+      return {
+        code: "URL_TOO_LONG",
+        message: `URL is ${normalized.length} characters, over the ${maxUrlLength} limit: ` +
+          `${normalized.slice(0, 100)}... (raise maxUrlLength to accept it)`,
+      };
+    }
+    return new URL(normalized);
+  }
+
+  function addSeed(raw: string): Promise<SeedOutcome> {
+    return serialized(async (): Promise<SeedOutcome> => {
+      const url = parse(raw);
+      if (!(url instanceof URL)) return { ok: false, error: url };
+      const entry: FrontierEntry = { url: url.href, depth: 0, host: url.host };
+      const key = scopeKey(url, scope);
+      const added = await store.add([entry]);
+      // A duplicate seed still widens the scope (it may be another spelling of one).
+      if (key !== null) scopeKeys.add(key);
+      if (added.length === 0) return { ok: false, duplicate: true };
+      count(added);
+      return { ok: true, entry: added[0] };
+    });
+  }
+
+  function admits(url: string): boolean {
+    if (include.length > 0 && !include.some((re) => re.test(url))) return false;
+    return !exclude.some((re) => re.test(url));
+  }
+
+  function addLinks(depth: number, links: readonly { url: string }[]): Promise<LinkOutcome> {
+    return serialized(async () => {
+      const outcome = emptyOutcome();
+      const childDepth = depth + 1;
+      const unique = new Set<string>();
+      let pending: FrontierEntry[] = [];
+      if (childDepth > maxDepth) {
+        // Not even parsed: pages at the last depth are common and their links many.
+        outcome.overDepth = links.length;
+        totals.overDepth += links.length;
+        return outcome;
+      }
+      for (const link of links) {
+        const url = parse(link.url);
+        if (!(url instanceof URL)) outcome.invalid++;
+        else if (scope !== "all" && !scopeKeys.has(scopeKey(url, scope)!)) outcome.outOfScope++;
+        else if (!admits(url.href)) outcome.excluded++;
+        else if (unique.has(url.href)) outcome.duplicate++;
+        else {
+          unique.add(url.href);
+          pending.push({ url: url.href, depth: childDepth, host: url.host });
+        }
+      }
+      // Offer the store as many as the budgets allow, assuming all are new; the
+      // duplicates it drops free budget for the next round.
+      while (pending.length > 0) {
+        const offer: FrontierEntry[] = [];
+        const rest: FrontierEntry[] = [];
+        const offeredPerHost = new Map<string, number>();
+        for (const entry of pending) {
+          const onHost = (perHost.get(entry.host) ?? 0) + (offeredPerHost.get(entry.host) ?? 0);
+          if (admitted + offer.length >= maxPages || onHost >= maxPagesPerHost) {
+            rest.push(entry);
+          } else {
+            offer.push(entry);
+            offeredPerHost.set(entry.host, (offeredPerHost.get(entry.host) ?? 0) + 1);
+          }
+        }
+        if (offer.length === 0) {
+          outcome.overLimit += rest.length;
+          break;
+        }
+        const added = await store.add(offer);
+        count(added);
+        outcome.added += added.length;
+        outcome.duplicate += offer.length - added.length;
+        pending = rest;
+      }
+      for (const key of Object.keys(totals) as (keyof LinkOutcome)[]) totals[key] += outcome[key];
+      return outcome;
+    });
+  }
+
+  return {
+    addSeed,
+    addLinks,
+    get stats(): LinkOutcome {
+      return { ...totals };
+    },
+    take: (max, takeOptions) => store.take(max, takeOptions),
+    done: (lease) => store.done(lease),
+    release: (lease, releaseOptions) => store.release(lease, releaseOptions),
+    counts: () => store.counts(),
+  };
+}
