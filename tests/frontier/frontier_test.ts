@@ -1,0 +1,312 @@
+import assert from "node:assert/strict";
+import { createFrontier, type FrontierOptions } from "../../src/frontier/frontier.ts";
+import { createMemoryFrontierStore } from "../../src/frontier/memory_frontier_store.ts";
+import { TrawlError } from "../../src/trawl_error.ts";
+
+function frontier(options: FrontierOptions = {}) {
+  return createFrontier(createMemoryFrontierStore(), options);
+}
+
+const links = (...urls: string[]) => urls.map((url) => ({ url }));
+
+async function allUrls(f: ReturnType<typeof frontier>): Promise<string[]> {
+  const out: string[] = [];
+  for (let ls = await f.take(100); ls.length > 0; ls = await f.take(100)) {
+    for (const l of ls) {
+      out.push(l.entry.url);
+      await f.done(l);
+    }
+  }
+  return out.sort();
+}
+
+Deno.test("addSeed normalizes and adds at depth 0", async () => {
+  const f = frontier();
+  const out = await f.addSeed("HTTP://Example.com:80/a/../b#x");
+  assert.deepEqual(out, {
+    ok: true,
+    entry: { url: "http://example.com/b", depth: 0, host: "example.com" },
+  });
+});
+
+Deno.test("addSeed reports duplicates (after normalization) without an error", async () => {
+  const f = frontier();
+  assert.equal((await f.addSeed("http://example.com/%7Ea")).ok, true);
+  assert.deepEqual(await f.addSeed("http://EXAMPLE.com/~a#top"), { ok: false, duplicate: true });
+});
+
+Deno.test("addSeed returns actionable errors for bad seeds", async () => {
+  const f = frontier({ maxUrlLength: 40 });
+  const bad = await f.addSeed("not a url");
+  assert.equal(bad.ok === false && bad.error?.code, "INVALID_URL");
+  assert.match(bad.error!.message, /not a url/);
+  const ftp = await f.addSeed("ftp://example.com/");
+  assert.equal(ftp.error?.code, "UNSUPPORTED_SCHEME");
+  const long = await f.addSeed(`http://example.com/${"x".repeat(40)}`);
+  assert.equal(long.error?.code, "URL_TOO_LONG");
+  assert.match(long.error!.message, /maxUrlLength/);
+  assert.equal((await f.counts()).seen, 0);
+});
+
+Deno.test("default maxUrlLength is 2083", async () => {
+  const f = frontier();
+  const base = "http://example.com/";
+  assert.equal((await f.addSeed(base + "x".repeat(2083 - base.length))).ok, true);
+  const over = await f.addSeed(base + "y".repeat(2084 - base.length));
+  assert.equal(over.error?.code, "URL_TOO_LONG");
+});
+
+Deno.test("addLinks dedupes, including URLs equal after normalization", async () => {
+  const f = frontier({ maxDepth: 2 });
+  await f.addSeed("http://a.com/");
+  const out = await f.addLinks(0, links("http://a.com/x", "http://A.com:80/x#f", "http://a.com/"));
+  assert.equal(out.added, 1);
+  assert.equal(out.duplicate, 2);
+  const again = await f.addLinks(1, links("http://a.com/%78"));
+  assert.equal(again.duplicate, 1);
+  assert.equal(f.stats.duplicate, 3);
+  assert.equal(f.stats.added, 1);
+});
+
+Deno.test("depth: links go in at depth+1 and stop past maxDepth (default 0)", async () => {
+  const f0 = frontier();
+  await f0.addSeed("http://a.com/");
+  assert.equal((await f0.addLinks(0, links("http://a.com/x"))).overDepth, 1);
+
+  const f = frontier({ maxDepth: 2 });
+  await f.addSeed("http://a.com/");
+  assert.equal((await f.addLinks(0, links("http://a.com/1"))).added, 1);
+  assert.equal((await f.addLinks(1, links("http://a.com/2"))).added, 1);
+  assert.deepEqual(await f.addLinks(2, links("http://a.com/3", "junk:")), {
+    added: 0,
+    duplicate: 0,
+    outOfScope: 0,
+    excluded: 0,
+    overDepth: 2,
+    overLimit: 0,
+    invalid: 0,
+  });
+  const leases = await f.take(10);
+  assert.deepEqual(leases.map((l) => [l.entry.url, l.entry.depth]), [
+    ["http://a.com/", 0],
+    ["http://a.com/1", 1],
+    ["http://a.com/2", 2],
+  ]);
+  for (const l of leases) await f.done(l);
+});
+
+Deno.test("invalid links are counted, not thrown", async () => {
+  const f = frontier({ maxDepth: 1, maxUrlLength: 30 });
+  await f.addSeed("http://a.com/");
+  const out = await f.addLinks(
+    0,
+    links("mailto:x@a.com", "http://[bad/", `http://a.com/${"z".repeat(30)}`),
+  );
+  assert.equal(out.invalid, 3);
+});
+
+Deno.test("scope host: same hostname as any seed, any scheme or port", async () => {
+  const f = frontier({ maxDepth: 1 });
+  await f.addSeed("http://a.com/");
+  await f.addSeed("http://b.org/");
+  const out = await f.addLinks(
+    0,
+    links(
+      "https://a.com/1",
+      "http://a.com:8080/2",
+      "http://b.org/3",
+      "http://www.a.com/",
+      "http://c.net/",
+    ),
+  );
+  assert.equal(out.added, 3);
+  assert.equal(out.outOfScope, 2);
+});
+
+Deno.test("scope domain: registrable domain via the Public Suffix List", async () => {
+  const f = frontier({ maxDepth: 1, scope: "domain" });
+  await f.addSeed("http://a.example.co.uk/");
+  const out = await f.addLinks(
+    0,
+    links(
+      "http://b.example.co.uk/",
+      "http://example.co.uk/",
+      "http://example.com/",
+      "http://other.co.uk/",
+    ),
+  );
+  assert.equal(out.added, 2);
+  assert.equal(out.outOfScope, 2);
+  assert.deepEqual(await allUrls(f), [
+    "http://a.example.co.uk/",
+    "http://b.example.co.uk/",
+    "http://example.co.uk/",
+  ]);
+});
+
+Deno.test("scope domain falls back to the host for IPs and localhost", async () => {
+  const f = frontier({ maxDepth: 1, scope: "domain" });
+  await f.addSeed("http://127.0.0.1:8000/");
+  await f.addSeed("http://localhost/");
+  const out = await f.addLinks(
+    0,
+    links(
+      "http://127.0.0.1:9000/",
+      "http://127.0.0.2/",
+      "http://localhost:3000/",
+      "http://x.localhost/",
+    ),
+  );
+  assert.equal(out.added, 2);
+  assert.equal(out.outOfScope, 2);
+});
+
+Deno.test("scope origin: same scheme, host and port", async () => {
+  const f = frontier({ maxDepth: 1, scope: "origin" });
+  await f.addSeed("https://a.com/");
+  const out = await f.addLinks(
+    0,
+    links("https://a.com/x", "https://a.com:443/y", "http://a.com/", "https://a.com:8443/"),
+  );
+  assert.equal(out.added, 2);
+  assert.equal(out.outOfScope, 2);
+});
+
+Deno.test("scope all: any http(s) URL", async () => {
+  const f = frontier({ maxDepth: 1, scope: "all" });
+  await f.addSeed("https://a.com/");
+  const out = await f.addLinks(0, links("http://z.net/", "https://q.io/x", "ftp://a.com/"));
+  assert.equal(out.added, 2);
+  assert.equal(out.invalid, 1);
+});
+
+Deno.test("include and exclude globs match the whole normalized URL", async () => {
+  const f = frontier({
+    maxDepth: 1,
+    include: ["http://a.com/docs/*", "http://a.com/p?"],
+    exclude: ["*.pdf"],
+  });
+  await f.addSeed("http://a.com/"); // not filtered although it matches no include
+  const out = await f.addLinks(
+    0,
+    links(
+      "http://a.com/docs/x",
+      "http://a.com/DOCS/../docs/y",
+      "http://a.com/docs/z.pdf",
+      "http://a.com/p1",
+      "http://a.com/p12",
+      "http://a.com/blog/docs/",
+    ),
+  );
+  assert.equal(out.added, 3);
+  assert.equal(out.excluded, 3);
+  assert.deepEqual(await allUrls(f), [
+    "http://a.com/",
+    "http://a.com/docs/x",
+    "http://a.com/docs/y",
+    "http://a.com/p1",
+  ]);
+});
+
+Deno.test("glob treats regex characters literally", async () => {
+  const f = frontier({ maxDepth: 1, include: ["http://a.com/x+y(1).html?q=[a]"] });
+  await f.addSeed("http://a.com/");
+  const out = await f.addLinks(
+    0,
+    links("http://a.com/x+y(1).html?q=[a]", "http://a.com/xxy1.html"),
+  );
+  assert.equal(out.added, 1);
+  assert.equal(out.excluded, 1);
+});
+
+Deno.test("include and exclude as /regex/flags", async () => {
+  const f = frontier({ maxDepth: 1, include: ["/\\/docs\\//i"], exclude: ["/[?&]page=\\d+/g"] });
+  await f.addSeed("http://a.com/");
+  const out = await f.addLinks(
+    0,
+    links(
+      "http://a.com/Docs/a",
+      "http://a.com/docs/b?page=2",
+      "http://a.com/docs/c?page=3",
+      "http://a.com/x",
+    ),
+  );
+  assert.equal(out.added, 1);
+  assert.equal(out.excluded, 3);
+});
+
+Deno.test("a bad pattern or option throws INVALID_OPTION naming it", () => {
+  const invalid = (fn: () => unknown, re: RegExp) =>
+    assert.throws(
+      fn,
+      (e) => e instanceof TrawlError && e.code === "INVALID_OPTION" && re.test(e.message),
+    );
+  invalid(() => frontier({ include: ["/(unclosed/"] }), /\(unclosed/);
+  invalid(() => frontier({ exclude: ["/x/q"] }), /"\/x\/q"/);
+  invalid(() => frontier({ include: [""] }), /include/);
+  invalid(() => frontier({ maxDepth: -1 }), /maxDepth/);
+  invalid(() => frontier({ maxPages: 0 }), /maxPages/);
+  // deno-lint-ignore no-explicit-any
+  invalid(() => frontier({ scope: "site" as any }), /scope/);
+});
+
+Deno.test("maxPages counts seeds and caps links; duplicates do not use budget", async () => {
+  const f = frontier({ maxDepth: 1, maxPages: 3 });
+  await f.addSeed("http://a.com/");
+  const out = await f.addLinks(
+    0,
+    links("http://a.com/", "http://a.com/1", "http://a.com/1", "http://a.com/2", "http://a.com/3"),
+  );
+  assert.deepEqual([out.added, out.duplicate, out.overLimit], [2, 2, 1]);
+  assert.equal((await f.counts()).seen, 3);
+  const more = await f.addLinks(0, links("http://a.com/4"));
+  assert.equal(more.overLimit, 1);
+  assert.equal(f.stats.overLimit, 2);
+});
+
+Deno.test("maxPages: a duplicate offered inside the budget frees room for the rest", async () => {
+  const f = frontier({ maxDepth: 2, maxPages: 3 });
+  await f.addSeed("http://a.com/");
+  await f.addLinks(0, links("http://a.com/1"));
+  const out = await f.addLinks(1, links("http://a.com/1", "http://a.com/2"));
+  assert.deepEqual([out.added, out.duplicate, out.overLimit], [1, 1, 0]);
+});
+
+Deno.test("maxPagesPerHost budgets each host", async () => {
+  const f = frontier({ maxDepth: 1, scope: "all", maxPagesPerHost: 2 });
+  await f.addSeed("http://a.com/");
+  const out = await f.addLinks(
+    0,
+    links("http://a.com/1", "http://a.com/2", "http://b.com/1", "http://b.com/2", "http://b.com/3"),
+  );
+  assert.deepEqual([out.added, out.overLimit], [3, 2]);
+  assert.deepEqual(await allUrls(f), [
+    "http://a.com/",
+    "http://a.com/1",
+    "http://b.com/1",
+    "http://b.com/2",
+  ]);
+});
+
+Deno.test("concurrent addLinks calls keep the budget exact", async () => {
+  const f = frontier({ maxDepth: 1, maxPages: 10 });
+  await f.addSeed("http://a.com/");
+  const batches = Array.from(
+    { length: 5 },
+    (_, b) => links(...Array.from({ length: 5 }, (_, i) => `http://a.com/${b}-${i}`)),
+  );
+  const outs = await Promise.all(batches.map((ls) => f.addLinks(0, ls)));
+  assert.equal(outs.reduce((n, o) => n + o.added, 0), 9);
+  assert.equal((await f.counts()).seen, 10);
+});
+
+Deno.test("pass-throughs lease from the store", async () => {
+  const f = frontier({ maxDepth: 1 });
+  await f.addSeed("http://a.com/");
+  const [lease] = await f.take(1);
+  await f.release(lease, { delayMs: 0 });
+  const [again] = await f.take(1, { excludeHosts: new Set(["b.com"]) });
+  assert.equal(again.entry.url, "http://a.com/");
+  await f.done(again);
+  assert.deepEqual(await f.counts(), { seen: 1, queued: 0, leased: 0, done: 1 });
+});
