@@ -1,0 +1,151 @@
+/**
+ * The parse pool: the general worker pool running trawl's page extraction.
+ *
+ * @module
+ */
+
+import type { PageInput, PageResult } from "../types.ts";
+import { serializeError, TrawlError } from "../trawl_error.ts";
+import { resolveModuleUrl } from "./_module_url.ts";
+import { parseSelectSpec } from "./select_spec.ts";
+import { createWorkerPool } from "./worker_pool.ts";
+
+/** Options for {@linkcode createParsePool}. */
+export interface ParsePoolOptions {
+  /** Number of workers, started lazily. @default {Math.max(1, navigator.hardwareConcurrency - 1)} */
+  workers?: number;
+  /** Pages that may wait for a free worker; `parse()` waits beyond that. @default {2 * workers} */
+  maxQueued?: number;
+  /** Per-page time limit; past it the page fails with `EXTRACT_TIMEOUT`. @default {10000} */
+  timeoutMs?: number;
+  /**
+   * CSS fields, `name=selector[@text|@html|@attr][[]]` (see `parseSelectSpec`).
+   * The grammar is checked here; check the CSS too with `checkSelectSpecs` first.
+   * @default {[]}
+   */
+  select?: readonly string[];
+  /**
+   * A module (path relative to the cwd, or URL) exporting `extract(ctx)` and/or
+   * `links(ctx)`; loaded once per worker, sandboxed like the workers.
+   * @default {undefined}
+   */
+  extractModule?: string | URL;
+  /**
+   * Transfer the body's buffer to the worker instead of copying it. The
+   * caller's `page.body` is then detached (empty) after `parse()`.
+   * @default {true}
+   */
+  transferBody?: boolean;
+}
+
+/** Options for {@linkcode ParsePool.parse}. */
+export interface ParseOptions {
+  /** Stop waiting for this page (rejects with `ABORTED`). @default {undefined} */
+  signal?: AbortSignal;
+}
+
+/** Parses pages in sandboxed workers. Close it (or `await using` it) when done. */
+export interface ParsePool {
+  /**
+   * Parse one page; waits while the pool is full. Page-level failures resolve
+   * with `error` set (`EXTRACT_TIMEOUT`, `WORKER_CRASHED`, `EXTRACT_ERROR`,
+   * `BAD_SELECTOR`). Rejects only with `POOL_CLOSED`, `ABORTED`, or
+   * `INVALID_OPTION` when workers cannot start (e.g. the extractor module is
+   * missing or throws while loading).
+   */
+  parse(page: PageInput, options?: ParseOptions): Promise<PageResult>;
+  /** Pages held: queued plus being parsed. */
+  readonly size: number;
+  /** The most pages held at once: `workers + maxQueued`. */
+  readonly capacity: number;
+  /** Resolves when `size < capacity`: the scheduler awaits it before fetching more. */
+  ready(signal?: AbortSignal): Promise<void>;
+  /** Reject pending pages with `POOL_CLOSED` and terminate the workers. */
+  close(): Promise<void>;
+  /** Same as {@linkcode ParsePool.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const PAGE_JOB = new URL("./_page_job.ts", import.meta.url).href;
+
+/**
+ * Start a parse pool (workers start on the first page).
+ *
+ * @example Parse a page off the main thread
+ * ```ts
+ * import { createParsePool } from "./parse_pool.ts";
+ *
+ * await using pool = createParsePool({ workers: 1, select: ["h=h1"] });
+ * const result = await pool.parse({
+ *   url: "https://a.test/", finalUrl: "https://a.test/", status: 200, depth: 0,
+ *   headers: { "content-type": "text/html" },
+ *   body: new TextEncoder().encode("<title>Hi</title><h1>Head</h1><a href=/x>x</a>"),
+ * });
+ * console.log(result.title, result.data, result.links.length); // "Hi" { h: "Head" } 1
+ * ```
+ */
+export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
+  const select = [...(options.select ?? [])];
+  select.forEach(parseSelectSpec); // bad grammar fails here, not on every page
+  const extractUrl = options.extractModule === undefined
+    ? null
+    : resolveModuleUrl(options.extractModule);
+  const src = `import { makePageJob } from ${JSON.stringify(PAGE_JOB)};\n` +
+    (extractUrl ? `import * as extractor from ${JSON.stringify(extractUrl)};\n` : "") +
+    `export const run = makePageJob(${JSON.stringify(select)}${
+      extractUrl ? ", extractor" : ""
+    });\n`;
+  const pool = createWorkerPool<PageInput, PageResult>(
+    `data:application/javascript,${encodeURIComponent(src)}`,
+    {
+      exportName: "run",
+      workers: options.workers,
+      maxQueued: options.maxQueued,
+      timeoutMs: options.timeoutMs,
+      name: extractUrl ? `the page extractor with ${extractUrl}` : "the page extractor",
+    },
+  );
+  const transferBody = options.transferBody ?? true;
+
+  return {
+    async parse(page, { signal } = {}) {
+      // Measured here (100 KB body): postMessage copies in ~93 us of main-thread
+      // time, a transfer costs ~21 us (1 MB: 302 vs 33 us; 5 MB: 921 vs 38 us).
+      // Transfer always wins, so the body's buffer is transferred whenever it is
+      // the body's alone; a view into a larger (or shared) buffer is copied.
+      const body = page.body;
+      const whole = body.buffer instanceof ArrayBuffer && body.byteOffset === 0 &&
+        body.byteLength === body.buffer.byteLength;
+      const transfer = transferBody && whole ? [body.buffer as ArrayBuffer] : [];
+      try {
+        return await pool.run(page, { signal, transfer });
+      } catch (e) {
+        const code = e instanceof TrawlError ? e.code : null;
+        if (code === "POOL_CLOSED" || code === "ABORTED" || code === "INVALID_OPTION") throw e;
+        return failedPage(e);
+      }
+    },
+    get size() {
+      return pool.size;
+    },
+    get capacity() {
+      return pool.capacity;
+    },
+    ready: (signal) => pool.ready(signal),
+    close: () => pool.close(),
+    [Symbol.asyncDispose]: () => pool.close(),
+  };
+}
+
+function failedPage(error: unknown): PageResult {
+  return {
+    title: null,
+    description: null,
+    canonical: null,
+    lang: null,
+    encoding: "",
+    links: [],
+    data: null,
+    error: serializeError(error, "EXTRACT_ERROR"),
+  };
+}
