@@ -1,0 +1,37 @@
+/**
+ * JSON Lines output: one record per line.
+ *
+ * @module
+ */
+
+import type { CrawlRecord } from "../types.ts";
+import { recordJson } from "./_json_text.ts";
+import { createTextSink } from "./_text_sink.ts";
+import type { Sink, SinkOptions } from "./sink.ts";
+
+/**
+ * A {@linkcode Sink} writing one JSON object per line (JSON Lines). Each record
+ * is written as it arrives, so the file is valid up to the last complete line
+ * whatever happens. Data that cannot be serialized (a cycle) is written as
+ * `null` with a `SINK_ERROR` in `error`.
+ *
+ * @example Write records to a file
+ * ```ts
+ * import { createJsonlSink } from "./jsonl_sink.ts";
+ *
+ * const file = await Deno.create("out.jsonl");
+ * const sink = createJsonlSink(file.writable);
+ * await sink.write({
+ *   url: "https://example.com/", finalUrl: "https://example.com/", status: 200, depth: 0,
+ *   title: "Example", fetchedAt: new Date().toISOString(), ms: 12, bytes: 1256, error: null, data: null,
+ * });
+ * await sink.close(); // closes the file too
+ * ```
+ */
+export function createJsonlSink(writable: WritableStream<Uint8Array>, options?: SinkOptions): Sink {
+  return createTextSink(writable, {
+    name: "JSONL",
+    record: (record: CrawlRecord) => `${recordJson(record)}\n`,
+    end: () => "",
+  }, options);
+}
