@@ -1,0 +1,41 @@
+/**
+ * Validates a URL before it is requested: parse, scheme, length.
+ *
+ * @module
+ */
+
+import { TrawlError } from "../trawl_error.ts";
+
+/** Parse `input` (against `base` for redirects) and refuse what cannot be fetched. */
+export function checkUrl(input: string | URL, maxUrlLength: number, base?: URL): URL {
+  const text = String(input);
+  let url: URL;
+  try {
+    url = new URL(text, base);
+  } catch (cause) {
+    throw new TrawlError("INVALID_URL", `Not a valid URL: ${JSON.stringify(text.slice(0, 200))}`, {
+      url: text,
+      cause,
+    });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new TrawlError(
+      "UNSUPPORTED_SCHEME",
+      `Unsupported scheme ${url.protocol} in ${
+        url.href.slice(0, 200)
+      }: only http: and https: are fetched`,
+      { url: url.href },
+    );
+  }
+  url.hash = "";
+  if (url.href.length > maxUrlLength) {
+    throw new TrawlError(
+      "URL_TOO_LONG",
+      `URL of ${url.href.length} characters exceeds maxUrlLength ${maxUrlLength}: ${
+        url.href.slice(0, 100)
+      }...`,
+      { url: url.href },
+    );
+  }
+  return url;
+}

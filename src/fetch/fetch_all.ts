@@ -1,0 +1,88 @@
+/**
+ * Fetch a stream of URLs with bounded memory, yielding results as they finish.
+ *
+ * @module
+ */
+
+import type { FetchResult } from "../types.ts";
+import { createFetcher, type Fetcher, type FetcherOptions } from "./fetcher.ts";
+
+/** Options for {@linkcode fetchAll}. */
+export interface FetchAllOptions extends FetcherOptions {
+  /**
+   * A fetcher to reuse (it is not closed at the end); when absent one is made
+   * from these options and closed when the iteration ends. @default {undefined}
+   */
+  fetcher?: Fetcher;
+  /**
+   * URLs started but not yet handed to the consumer (running plus finished
+   * and waiting): the input is pulled only as this window frees up.
+   * @default {maxInFlight} (128)
+   */
+  maxPending?: number;
+}
+
+/**
+ * Fetch every URL of `urls` (sync or async iterable, pulled lazily) and yield
+ * the results in completion order. One bad URL is a result with `error`, never
+ * an exception. Breaking out of the loop aborts what is still running.
+ *
+ * @example Fetch a million generated URLs with 256 in flight
+ * ```ts
+ * import { fetchAll } from "./fetch_all.ts";
+ *
+ * function* urls() {
+ *   for (let i = 0; i < 1_000_000; i++) yield `http://127.0.0.1:8000/p/${i}`;
+ * }
+ * for await (const r of fetchAll(urls(), { maxInFlight: 256, maxPerHost: 256 })) {
+ *   if (r.error) console.error(r.url, r.error.code);
+ * }
+ * ```
+ */
+export async function* fetchAll(
+  urls: Iterable<string | URL> | AsyncIterable<string | URL>,
+  options: FetchAllOptions = {},
+): AsyncGenerator<FetchResult, void, undefined> {
+  const fetcher = options.fetcher ?? createFetcher(options);
+  const maxPending = options.maxPending ?? options.maxInFlight ?? 128;
+  const stop = new AbortController();
+  const signal = options.fetcher && options.signal
+    ? AbortSignal.any([options.signal, stop.signal])
+    : stop.signal;
+  const iterator = Symbol.asyncIterator in urls
+    ? urls[Symbol.asyncIterator]()
+    : (urls as Iterable<string | URL>)[Symbol.iterator]();
+  const done: FetchResult[] = [];
+  const running = new Set<Promise<void>>();
+  let wake: (() => void) | null = null;
+  let exhausted = false;
+  try {
+    for (;;) {
+      while (!exhausted && running.size + done.length < maxPending) {
+        const next = await iterator.next();
+        if (next.done) {
+          exhausted = true;
+          break;
+        }
+        const task: Promise<void> = fetcher.fetch(next.value, { signal }).then((result) => {
+          running.delete(task);
+          done.push(result);
+          wake?.();
+        });
+        running.add(task);
+      }
+      if (done.length > 0) {
+        yield done.shift()!;
+        continue;
+      }
+      if (exhausted && running.size === 0) return;
+      await new Promise<void>((resolve) => wake = resolve);
+      wake = null;
+    }
+  } finally {
+    stop.abort();
+    await Promise.all(running);
+    if (!exhausted) await iterator.return?.();
+    if (!options.fetcher) await fetcher.close();
+  }
+}

@@ -1,0 +1,643 @@
+/**
+ * The fetch layer: `undici.request` over one undici `Agent` (per-origin pools),
+ * capped by a global semaphore and per-host slots, with timeouts, retries,
+ * per-host rate limits, manual redirects and streaming size limits.
+ *
+ * @module
+ */
+
+import type { Socket } from "node:net";
+import pRetry from "p-retry";
+import { Agent, buildConnector, type Dispatcher, ProxyAgent, request } from "undici";
+import type { FetchResult } from "../types.ts";
+import { type ErrorCode, TrawlError } from "../trawl_error.ts";
+import { checkUrl } from "./_check_url.ts";
+import { parseContentType } from "./_content_type.ts";
+import { toTrawlError } from "./_error_code.ts";
+import { checkFdBudget } from "./_fd_limit.ts";
+import { Hosts, type RateLimit, sleep } from "./_hosts.ts";
+import { readBody } from "./_read_body.ts";
+import { parseRetryAfter, RETRY_CODES, RETRY_STATUSES, retryDelayMs } from "./_retry_policy.ts";
+import { Semaphore } from "./semaphore.ts";
+
+export type { RateLimit } from "./_hosts.ts";
+
+/** Options for {@linkcode createFetcher}. */
+export interface FetcherOptions {
+  /** Requests in flight at once, over all hosts (the global semaphore). @default {128} */
+  maxInFlight?: number;
+  /** Requests in flight at once per host (`URL.host`, port included). @default {8} */
+  maxPerHost?: number;
+  /** Time allowed to open a connection (TCP, and TLS for https). @default {10000} */
+  connectTimeoutMs?: number;
+  /** Time from sending the request to the response headers. @default {20000} */
+  headersTimeoutMs?: number;
+  /** Longest gap between two body chunks. @default {20000} */
+  bodyIdleTimeoutMs?: number;
+  /** Total deadline for one URL: retries, backoff waits and redirects included. @default {30000} */
+  timeoutMs?: number;
+  /** Retries after the first attempt (network errors, timeouts, 408/425/429/5xx). @default {3} */
+  maxRetries?: number;
+  /** Backoff base: retry `n` waits `random(0, min(maxRetryDelayMs, retryBaseMs * 2^n))`. @default {250} */
+  retryBaseMs?: number;
+  /** Cap on one backoff wait, `Retry-After` included. @default {30000} */
+  maxRetryDelayMs?: number;
+  /** Redirects followed before `TOO_MANY_REDIRECTS`. @default {10} */
+  maxRedirects?: number;
+  /** Body cap, on the wire and after decompression (`TOO_LARGE`). @default {10485760} */
+  maxBytes?: number;
+  /** Longest URL accepted (`URL_TOO_LONG`). @default {2083} */
+  maxUrlLength?: number;
+  /** Rate limit per host (Bottleneck, off the hot path when unset). @default {undefined} */
+  rateLimit?: RateLimit;
+  /** Rate limit over all hosts. Keep it well under ~200 requests/s (Bottleneck's ceiling in Deno). @default {undefined} */
+  globalRateLimit?: RateLimit;
+  /**
+   * Checked for every URL about to be requested (the first and each redirect
+   * hop). `false` gives `REDIRECT_BLOCKED`; a thrown `TrawlError` keeps its code
+   * (e.g. `BLOCKED_ADDRESS`). @default {undefined}
+   */
+  allowUrl?: (url: URL) => boolean | Promise<boolean>;
+  /**
+   * Checked with the media type (lowercased, no parameters; `null` if absent)
+   * before the body is read; `false` gives `SKIPPED_CONTENT_TYPE`. @default {undefined} (all accepted)
+   */
+  allowContentType?: (type: string | null) => boolean;
+  /** The User-Agent header. @default {"trawl/0.1 (+https://github.com/trawl)"} */
+  userAgent?: string;
+  /** Extra request headers. @default {{}} */
+  headers?: Record<string, string>;
+  /** An HTTP proxy URL (undici `ProxyAgent`). @default {undefined} */
+  proxy?: string;
+  /** Idle keep-alive time of a pooled connection. @default {4000} */
+  keepAliveTimeoutMs?: number;
+  /** Aborts every fetch of this fetcher (results get `ABORTED`). @default {undefined} */
+  signal?: AbortSignal;
+}
+
+/** Options for {@linkcode Fetcher.fetch}. */
+export interface FetchOptions {
+  /** Aborts this fetch: the result gets `ABORTED`. @default {undefined} */
+  signal?: AbortSignal;
+}
+
+/** Cheap counters of a {@linkcode Fetcher}. */
+export interface FetcherStats {
+  /** Requests holding a global slot. */
+  inFlight: number;
+  /** Requests waiting for a host slot or a global slot. */
+  queued: number;
+  /** Hosts with a request waiting or running. */
+  hosts: number;
+  /** HTTP requests sent (attempts and redirect hops). */
+  requests: number;
+  /** Retries made. */
+  retries: number;
+}
+
+/** A reusable fetcher; see {@linkcode createFetcher}. */
+export interface Fetcher extends AsyncDisposable {
+  /** Fetch one URL. Never rejects: failures are results with `error` set. */
+  fetch(url: string | URL, options?: FetchOptions): Promise<FetchResult>;
+  /** Abort what is running, wait for it to settle, and close all connections. */
+  close(): Promise<void>;
+  /** Counters, read without cost. */
+  readonly stats: FetcherStats;
+}
+
+interface Exchange {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+  bytes: number;
+  ttfbMs: number;
+  location: string | null;
+  skipped: boolean;
+}
+
+interface Sent {
+  onSent: () => void;
+}
+
+const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+const EMPTY = new Uint8Array(0);
+
+function positive(name: string, value: number, integer = true): number {
+  if (
+    typeof value !== "number" || Number.isNaN(value) || value < 0 ||
+    (integer && !Number.isInteger(value))
+  ) {
+    throw new TrawlError(
+      "INVALID_OPTION",
+      `${name} must be a non-negative ${integer ? "integer" : "number"}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+function flattenHeaders(
+  raw: Record<string, string | string[] | undefined>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in raw) {
+    const value = raw[name];
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return out;
+}
+
+/**
+ * Make a fetcher. Throws `FD_LIMIT` if `maxInFlight` sockets would not fit in
+ * the process's open-file limit, and `INVALID_OPTION` on a bad option.
+ *
+ * @example Fetch one page and close
+ * ```ts
+ * import { createFetcher } from "./fetcher.ts";
+ *
+ * await using fetcher = createFetcher({ maxInFlight: 64, maxPerHost: 4, timeoutMs: 10_000 });
+ * const page = await fetcher.fetch("http://127.0.0.1:8000/");
+ * if (page.error) console.log(page.error.code, page.error.message);
+ * else console.log(page.status, page.contentType, page.body.length);
+ * ```
+ */
+export function createFetcher(options: FetcherOptions = {}): Fetcher {
+  return new TrawlFetcher(options);
+}
+
+class TrawlFetcher implements Fetcher {
+  #global: Semaphore;
+  #hosts: Hosts;
+  #dispatcher: Dispatcher;
+  #agent: Agent | ProxyAgent;
+  #headers: Record<string, string>;
+  #closing = new AbortController();
+  #unlinkSignal: () => void = () => {};
+  #running = new Set<Promise<FetchResult>>();
+  #sockets = 0;
+  #socketBudget: number;
+  #requests = 0;
+  #retries = 0;
+  #inFlight = 0;
+  #globalWaiting = 0;
+  #connectTimeoutMs: number;
+  #headersTimeoutMs: number;
+  #bodyIdleTimeoutMs: number;
+  #timeoutMs: number;
+  #maxRetries: number;
+  #retryBaseMs: number;
+  #maxRetryDelayMs: number;
+  #maxRedirects: number;
+  #maxBytes: number;
+  #maxUrlLength: number;
+  #allowUrl: FetcherOptions["allowUrl"];
+  #allowContentType: FetcherOptions["allowContentType"];
+
+  constructor(options: FetcherOptions) {
+    const maxInFlight = positive("maxInFlight", options.maxInFlight ?? 128);
+    const maxPerHost = positive("maxPerHost", options.maxPerHost ?? 8);
+    if (maxInFlight < 1 || maxPerHost < 1) {
+      throw new TrawlError("INVALID_OPTION", "maxInFlight and maxPerHost must be at least 1");
+    }
+    this.#socketBudget = checkFdBudget(maxInFlight);
+    this.#connectTimeoutMs = positive(
+      "connectTimeoutMs",
+      options.connectTimeoutMs ?? 10_000,
+      false,
+    );
+    this.#headersTimeoutMs = positive(
+      "headersTimeoutMs",
+      options.headersTimeoutMs ?? 20_000,
+      false,
+    );
+    this.#bodyIdleTimeoutMs = positive(
+      "bodyIdleTimeoutMs",
+      options.bodyIdleTimeoutMs ?? 20_000,
+      false,
+    );
+    this.#timeoutMs = positive("timeoutMs", options.timeoutMs ?? 30_000, false);
+    this.#maxRetries = positive("maxRetries", options.maxRetries ?? 3);
+    this.#retryBaseMs = positive("retryBaseMs", options.retryBaseMs ?? 250, false);
+    this.#maxRetryDelayMs = positive("maxRetryDelayMs", options.maxRetryDelayMs ?? 30_000, false);
+    this.#maxRedirects = positive("maxRedirects", options.maxRedirects ?? 10);
+    this.#maxBytes = positive("maxBytes", options.maxBytes ?? 10 * 1024 * 1024);
+    this.#maxUrlLength = positive("maxUrlLength", options.maxUrlLength ?? 2083);
+    this.#allowUrl = options.allowUrl;
+    this.#allowContentType = options.allowContentType;
+    this.#global = new Semaphore(maxInFlight);
+    this.#hosts = new Hosts(maxPerHost, options.rateLimit, options.globalRateLimit);
+    this.#headers = {
+      "user-agent": options.userAgent ?? "trawl/0.1 (+https://github.com/trawl)",
+      "accept-encoding": "gzip, deflate, br",
+      ...Object.fromEntries(
+        Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+      ),
+    };
+    const keepAliveTimeout = positive("keepAliveTimeoutMs", options.keepAliveTimeoutMs ?? 4000);
+    const common = {
+      connections: maxPerHost,
+      pipelining: 1,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      keepAliveTimeout,
+      keepAliveMaxTimeout: Math.max(keepAliveTimeout, 4000),
+    };
+    if (options.proxy !== undefined) {
+      this.#agent = new ProxyAgent({ uri: options.proxy, ...common });
+    } else {
+      this.#agent = new Agent({ ...common, connect: this.#connector() });
+    }
+    this.#dispatcher = this.#agent.compose((dispatch) => (opts, handler) => {
+      const sent = (opts as { opaque?: unknown }).opaque as Sent | undefined;
+      return dispatch(opts, sent?.onSent ? new SentHook(handler, sent.onSent) : handler);
+    });
+    if (options.signal) {
+      const outer = options.signal;
+      const onAbort = () => this.#closing.abort(outer.reason);
+      if (outer.aborted) onAbort();
+      else outer.addEventListener("abort", onAbort, { once: true });
+      this.#unlinkSignal = () => outer.removeEventListener("abort", onAbort);
+    }
+  }
+
+  get stats(): FetcherStats {
+    return {
+      inFlight: this.#inFlight,
+      queued: this.#globalWaiting + this.#hosts.waiting,
+      hosts: this.#hosts.size,
+      requests: this.#requests,
+      retries: this.#retries,
+    };
+  }
+
+  fetch(url: string | URL, options: FetchOptions = {}): Promise<FetchResult> {
+    const running = this.#fetch(String(url), options.signal);
+    this.#running.add(running);
+    running.then(() => this.#running.delete(running));
+    return running;
+  }
+
+  async close(): Promise<void> {
+    if (!this.#closing.signal.aborted) {
+      this.#closing.abort(new TrawlError("ABORTED", "The fetcher was closed"));
+    }
+    this.#unlinkSignal();
+    await Promise.all(this.#running);
+    await this.#hosts.close();
+    await this.#agent.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Wrap undici's connector: our own connect timer (undici's has ~1 s resolution) and a socket count. */
+  #connector(): buildConnector.connector {
+    const base = buildConnector({ timeout: 0 } as buildConnector.BuildOptions);
+    return (opts, callback) => {
+      if (this.#sockets >= this.#socketBudget) {
+        callback(
+          new TrawlError(
+            "FD_LIMIT",
+            `${this.#sockets} sockets open: at the open-file budget ${this.#socketBudget}; lower maxInFlight or keepAliveTimeoutMs`,
+          ),
+          null,
+        );
+        return;
+      }
+      let settled = false;
+      let socket: Socket | null = null;
+      const timer = setTimeout(() => {
+        settled = true;
+        socket?.destroy();
+        callback(
+          new TrawlError(
+            "CONNECT_TIMEOUT",
+            `${opts.protocol}//${opts.host}: no connection within ${this.#connectTimeoutMs} ms (connectTimeoutMs)`,
+          ),
+          null,
+        );
+      }, this.#connectTimeoutMs);
+      socket = base(opts, (error, sock) => {
+        if (settled) {
+          sock?.destroy();
+          return;
+        }
+        settled = true;
+        clearTimeout(timer);
+        if (error || !sock) return callback(error ?? new Error("no socket"), null);
+        this.#sockets++;
+        sock.once("close", () => this.#sockets--);
+        callback(null, sock);
+      }) as unknown as Socket;
+    };
+  }
+
+  async #fetch(input: string, callerSignal: AbortSignal | undefined): Promise<FetchResult> {
+    const started = performance.now();
+    const result: FetchResult = {
+      url: input,
+      finalUrl: input,
+      redirects: [],
+      status: null,
+      headers: {},
+      body: EMPTY,
+      contentType: null,
+      charset: null,
+      bytes: 0,
+      attempts: 0,
+      timings: { ttfbMs: null, totalMs: 0 },
+      error: null,
+    };
+    const ctl = new AbortController();
+    const signal = ctl.signal;
+    const onCallerAbort = () => {
+      ctl.abort(new TrawlError("ABORTED", `${input}: aborted by the caller`, { url: input }));
+    };
+    const onClose = () => {
+      ctl.abort(new TrawlError("ABORTED", `${input}: the fetcher was closed`, { url: input }));
+    };
+    const deadline = setTimeout(() => {
+      ctl.abort(
+        new TrawlError("DEADLINE", `${input}: not done within ${this.#timeoutMs} ms (timeoutMs)`, {
+          url: input,
+        }),
+      );
+    }, this.#timeoutMs);
+    if (callerSignal?.aborted) onCallerAbort();
+    else callerSignal?.addEventListener("abort", onCallerAbort, { once: true });
+    if (this.#closing.signal.aborted) onClose();
+    else this.#closing.signal.addEventListener("abort", onClose, { once: true });
+    try {
+      let url = checkUrl(input, this.#maxUrlLength);
+      for (;;) {
+        await this.#checkAllowed(url, result.redirects.length > 0);
+        result.finalUrl = url.href;
+        const exchange = await this.#withRetries(url, signal, result);
+        result.status = exchange.status;
+        result.headers = exchange.headers;
+        result.timings.ttfbMs = exchange.ttfbMs;
+        if (exchange.location !== null) {
+          if (result.redirects.length >= this.#maxRedirects) {
+            throw new TrawlError(
+              "TOO_MANY_REDIRECTS",
+              `${input}: more than ${this.#maxRedirects} redirects (maxRedirects)`,
+              { url: input },
+            );
+          }
+          url = checkUrl(exchange.location, this.#maxUrlLength, url);
+          result.redirects.push(url.href);
+          continue;
+        }
+        const { type, charset } = parseContentType(exchange.headers["content-type"]);
+        result.contentType = type;
+        result.charset = charset;
+        result.body = exchange.body;
+        result.bytes = exchange.bytes;
+        if (exchange.skipped) {
+          result.error = {
+            code: "SKIPPED_CONTENT_TYPE",
+            message: `${url.href}: content type ${type} not accepted (allowContentType)`,
+          };
+        } else if (exchange.status >= 400) {
+          result.error = { code: "HTTP_ERROR", message: `${url.href}: HTTP ${exchange.status}` };
+        }
+        return result;
+      }
+    } catch (error) {
+      const e = signal.aborted && signal.reason instanceof TrawlError
+        ? signal.reason
+        : toTrawlError(error, input);
+      result.error = { code: e.code, message: e.message };
+      result.body = EMPTY;
+      return result;
+    } finally {
+      clearTimeout(deadline);
+      callerSignal?.removeEventListener("abort", onCallerAbort);
+      this.#closing.signal.removeEventListener("abort", onClose);
+      result.timings.totalMs = performance.now() - started;
+    }
+  }
+
+  async #checkAllowed(url: URL, isRedirect: boolean): Promise<void> {
+    if (this.#allowUrl === undefined) return;
+    let allowed: boolean;
+    try {
+      allowed = await this.#allowUrl(url);
+    } catch (error) {
+      if (error instanceof TrawlError) throw error;
+      throw new TrawlError(
+        "REDIRECT_BLOCKED",
+        `${url.href}: allowUrl threw: ${error instanceof Error ? error.message : String(error)}`,
+        { url: url.href, cause: error },
+      );
+    }
+    if (!allowed) {
+      throw new TrawlError(
+        "REDIRECT_BLOCKED",
+        `${url.href}: refused by allowUrl${isRedirect ? " (redirect target)" : ""}`,
+        { url: url.href },
+      );
+    }
+  }
+
+  async #withRetries(url: URL, signal: AbortSignal, result: FetchResult): Promise<Exchange> {
+    let last: Exchange | null = null;
+    let statusError: TrawlError | null = null;
+    let retry = 0;
+    try {
+      if (result.attempts === 0) result.attempts = 1;
+      return await pRetry(async () => {
+        last = null;
+        const exchange = await this.#attempt(url, signal);
+        if (RETRY_STATUSES.has(exchange.status)) {
+          last = exchange;
+          statusError = new TrawlError("HTTP_ERROR", `${url.href}: HTTP ${exchange.status}`, {
+            url: url.href,
+          });
+          throw statusError;
+        }
+        return exchange;
+      }, {
+        retries: this.#maxRetries,
+        minTimeout: 0,
+        signal,
+        shouldRetry: ({ error }) => error instanceof TrawlError && RETRY_CODES.has(error.code),
+        onFailedAttempt: async ({ error, retriesLeft }) => {
+          if (retriesLeft <= 0 || !(error instanceof TrawlError) || !RETRY_CODES.has(error.code)) {
+            return;
+          }
+          const retryAfter = last ? parseRetryAfter(last.headers["retry-after"]) : null;
+          if (retryAfter !== null && (last!.status === 429 || last!.status === 503)) {
+            this.#hosts.pause(url.host, Math.min(retryAfter, this.#maxRetryDelayMs));
+          }
+          this.#retries++;
+          result.attempts++;
+          await sleep(
+            retryDelayMs(retry++, this.#retryBaseMs, this.#maxRetryDelayMs, retryAfter),
+            signal,
+          );
+        },
+      });
+    } catch (error) {
+      if (error === statusError && last !== null) return last;
+      throw error;
+    }
+  }
+
+  /** One HTTP exchange under the host slot, rate limits and the global slot. */
+  async #attempt(url: URL, signal: AbortSignal): Promise<Exchange> {
+    const host = url.host;
+    await this.#hosts.enter(host, signal);
+    try {
+      if (!this.#global.tryAcquire()) {
+        this.#globalWaiting++;
+        try {
+          await this.#global.acquire(signal);
+        } finally {
+          this.#globalWaiting--;
+        }
+      }
+      this.#inFlight++;
+      try {
+        return await this.#exchange(url, signal);
+      } finally {
+        this.#inFlight--;
+        this.#global.release();
+      }
+    } finally {
+      this.#hosts.leave(host);
+    }
+  }
+
+  async #exchange(url: URL, signal: AbortSignal): Promise<Exchange> {
+    this.#requests++;
+    const href = url.href;
+    const actl = new AbortController();
+    const abort = (reason: unknown) => actl.abort(reason);
+    const onAbort = () => abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    let headersTimer: ReturnType<typeof setTimeout> | undefined;
+    const sent: Sent = {
+      onSent: () => {
+        headersTimer = setTimeout(() => {
+          abort(
+            new TrawlError(
+              "HEADERS_TIMEOUT",
+              `${href}: no response headers within ${this.#headersTimeoutMs} ms (headersTimeoutMs)`,
+              { url: href },
+            ),
+          );
+        }, this.#headersTimeoutMs);
+      },
+    };
+    const t0 = performance.now();
+    try {
+      const res = await request(url, {
+        dispatcher: this.#dispatcher,
+        method: "GET",
+        headers: this.#headers,
+        signal: actl.signal,
+        opaque: sent,
+      });
+      clearTimeout(headersTimer);
+      const ttfbMs = performance.now() - t0;
+      const status = res.statusCode;
+      const headers = flattenHeaders(res.headers);
+      const exchange: Exchange = {
+        status,
+        headers,
+        body: EMPTY,
+        bytes: 0,
+        ttfbMs,
+        location: null,
+        skipped: false,
+      };
+      if (REDIRECTS.has(status) && headers.location) {
+        exchange.location = headers.location;
+        await res.body.dump();
+        return exchange;
+      }
+      if (RETRY_STATUSES.has(status)) {
+        await res.body.dump();
+        return exchange;
+      }
+      if (
+        this.#allowContentType &&
+        !this.#allowContentType(parseContentType(headers["content-type"]).type)
+      ) {
+        exchange.skipped = true;
+        await res.body.dump();
+        return exchange;
+      }
+      const read = await readBody(res.body, {
+        encoding: headers["content-encoding"],
+        maxBytes: this.#maxBytes,
+        bodyIdleTimeoutMs: this.#bodyIdleTimeoutMs,
+        onIdle: abort,
+        url: href,
+      });
+      exchange.body = read.body;
+      exchange.bytes = read.wireBytes;
+      return exchange;
+    } catch (error) {
+      throw actl.signal.aborted && actl.signal.reason instanceof TrawlError
+        ? actl.signal.reason
+        : toTrawlError(error, href);
+    } finally {
+      clearTimeout(headersTimer);
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+}
+
+/** Starts the headers timer when undici writes the request (after connecting). */
+class SentHook implements Dispatcher.DispatchHandler {
+  #handler: Dispatcher.DispatchHandler;
+  #onSent: () => void;
+
+  constructor(handler: Dispatcher.DispatchHandler, onSent: () => void) {
+    this.#handler = handler;
+    this.#onSent = onSent;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
+    this.#onSent();
+    this.#handler.onRequestStart?.(controller, context);
+  }
+
+  onRequestUpgrade(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[]>,
+    socket: import("node:stream").Duplex,
+  ): void {
+    this.#handler.onRequestUpgrade?.(controller, statusCode, headers, socket);
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[]>,
+    statusMessage?: string,
+  ): void {
+    this.#handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Uint8Array): void {
+    // deno-lint-ignore no-explicit-any
+    this.#handler.onResponseData?.(controller, chunk as any);
+  }
+
+  onResponseEnd(
+    controller: Dispatcher.DispatchController,
+    trailers: Record<string, string | string[]>,
+  ): void {
+    this.#handler.onResponseEnd?.(controller, trailers);
+  }
+
+  onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
+    this.#handler.onResponseError?.(controller, error);
+  }
+}
+
+export type { ErrorCode };
