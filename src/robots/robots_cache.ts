@@ -23,7 +23,17 @@ import { productToken } from "./product_token.ts";
 /** RFC 9309 asks crawlers to parse at least 500 KiB; the rest is ignored. */
 const MAX_ROBOTS_BYTES = 500 * 1024;
 
-/** The answer for one URL. */
+/**
+ * The answer for one URL.
+ *
+ * @example Honour a verdict
+ * ```ts
+ * import type { RobotsVerdict } from "./robots_cache.ts";
+ *
+ * const verdict: RobotsVerdict = { allowed: true, crawlDelayMs: 2000 };
+ * if (verdict.allowed && verdict.crawlDelayMs !== null) console.log("wait", verdict.crawlDelayMs);
+ * ```
+ */
 export interface RobotsVerdict {
   /** Whether the URL may be fetched. */
   allowed: boolean;
@@ -33,7 +43,20 @@ export interface RobotsVerdict {
   reason?: string;
 }
 
-/** Options for {@linkcode createRobotsCache}. */
+/**
+ * Options for {@linkcode createRobotsCache}.
+ *
+ * @example Short cache, quick retry
+ * ```ts
+ * import type { RobotsOptions } from "./robots_cache.ts";
+ *
+ * const options: RobotsOptions = {
+ *   userAgent: "trawl/0.1 (+https://example.com/bot)",
+ *   cacheMs: 3_600_000,
+ *   unreachableRetryMs: 10_000,
+ * };
+ * ```
+ */
 export interface RobotsOptions {
   /** The full User-Agent string; its product token selects the robots.txt group. */
   userAgent: string;
@@ -51,13 +74,34 @@ export interface RobotsOptions {
   signal?: AbortSignal;
 }
 
-/** Options for {@linkcode RobotsCache.check}. */
+/**
+ * Options for {@linkcode RobotsCache.check}.
+ *
+ * @example Give up waiting after 5 s
+ * ```ts
+ * import type { RobotsCheckOptions } from "./robots_cache.ts";
+ *
+ * const options: RobotsCheckOptions = { signal: AbortSignal.timeout(5000) };
+ * ```
+ */
 export interface RobotsCheckOptions {
   /** Stop waiting for the answer (the shared robots.txt fetch goes on for other callers). @default {undefined} */
   signal?: AbortSignal;
 }
 
-/** Answers "may I fetch this URL?" from cached robots.txt files. */
+/**
+ * Answers "may I fetch this URL?" from cached robots.txt files.
+ *
+ * @example Check with a deadline
+ * ```ts
+ * import type { RobotsCache } from "./robots_cache.ts";
+ *
+ * declare const robots: RobotsCache;
+ * const { allowed } = await robots.check("https://example.com/a", {
+ *   signal: AbortSignal.timeout(5000),
+ * });
+ * ```
+ */
 export interface RobotsCache {
   /**
    * The verdict for `url`. Throws {@linkcode TrawlError} `INVALID_URL` or

@@ -10,7 +10,16 @@ import { createJsonSink } from "./json_sink.ts";
 import { createJsonlSink } from "./jsonl_sink.ts";
 import type { Sink } from "./sink.ts";
 
-/** The built-in output formats. */
+/**
+ * The built-in output formats.
+ *
+ * @example Validate a flag
+ * ```ts
+ * import type { SinkFormat } from "./create_sink.ts";
+ *
+ * const format: SinkFormat = "csv";
+ * ```
+ */
 export type SinkFormat = "jsonl" | "json" | "csv";
 
 /**

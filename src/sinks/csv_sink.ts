@@ -33,7 +33,16 @@ import { toJson } from "./_json_text.ts";
 import { createTextSink } from "./_text_sink.ts";
 import type { Sink, SinkOptions } from "./sink.ts";
 
-/** Options for {@linkcode createCsvSink}. */
+/**
+ * Options for {@linkcode createCsvSink}.
+ *
+ * @example Infer the header from the first 100 records
+ * ```ts
+ * import type { CsvSinkOptions } from "./csv_sink.ts";
+ *
+ * const options: CsvSinkOptions = { maxBufferedRecords: 100 };
+ * ```
+ */
 export interface CsvSinkOptions extends SinkOptions {
   /**
    * The data keys to make columns of, in order (e.g. the `--select` names).

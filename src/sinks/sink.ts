@@ -32,7 +32,16 @@ export interface Sink {
   close(): Promise<void>;
 }
 
-/** Options shared by the built-in sinks. */
+/**
+ * Options shared by the built-in sinks.
+ *
+ * @example Keep stdout open after the output
+ * ```ts
+ * import type { SinkOptions } from "./sink.ts";
+ *
+ * const options: SinkOptions = { closeWritable: false };
+ * ```
+ */
 export interface SinkOptions {
   /**
    * Close the writable stream in `close()`. Pass `false` for
