@@ -19,6 +19,7 @@ interface Robot {
 const parse = robotsParser as unknown as (url: string, contents: string) => Robot;
 
 const RULE_LINE = /^(\s*(?:dis)?allow\s*:)([^#]*)(.*)$/i;
+const DISALLOW_LINE = /^\s*disallow\s*:/i;
 const DUMMY_ORIGIN = "http://robots.invalid";
 
 /** Normalize a rule path's escapes (and make it start with `/`). */
@@ -46,7 +47,7 @@ export function encodeForMatch(pathAndQuery: string): string {
 
 /** Rules of one origin, ready to answer checks for one product token. */
 export interface ParsedRobots {
-  /** Whether `pathAndQuery` (normalized) may be fetched; the matching line when not. */
+  /** Whether `pathAndQuery` (normalized) may be fetched, and the matching line (-1: none). */
   match(pathAndQuery: string): { allowed: boolean; line: number };
   /** `Crawl-delay` of our group (or `*`) in seconds, when given. */
   crawlDelaySeconds: number | undefined;
@@ -62,9 +63,9 @@ export function parseRobots(origin: string, text: string, token: string): Parsed
   const robot = parse(`${origin}/robots.txt`, lines.join("\n"));
   return {
     match(pathAndQuery) {
-      const url = origin + encodeForMatch(pathAndQuery);
-      const allowed = robot.isAllowed(url, token) ?? true;
-      return { allowed, line: allowed ? -1 : robot.getMatchingLineNumber(url, token) };
+      // One lookup: the matching line tells allow from disallow.
+      const line = robot.getMatchingLineNumber(origin + encodeForMatch(pathAndQuery), token);
+      return { allowed: line < 1 || !DISALLOW_LINE.test(lines[line - 1]), line };
     },
     crawlDelaySeconds: robot.getCrawlDelay(token),
   };
