@@ -22,6 +22,8 @@
  *   written as `data.<key>` (e.g. `data.title`).
  * - Arrays and objects become JSON text in their cell; `null` and missing
  *   values become empty cells.
+ * - A lone CR (not followed by LF) in a value is written as LF: std's writer
+ *   does not quote it, and most CSV readers would take it for the end of a row.
  *
  * @module
  */
@@ -88,15 +90,22 @@ function itemsOf(data: unknown): Item[] {
   });
 }
 
+const LONE_CR = /\r(?!\n)/g;
+
 function cell(value: unknown): string {
+  let text: string;
   if (value === null || value === undefined) return "";
-  if (typeof value === "string") return value;
-  if (typeof value !== "object") return String(value);
-  try {
-    return toJson(value);
-  } catch {
-    return String(value);
+  if (typeof value === "string") text = value;
+  else if (typeof value !== "object") text = String(value);
+  else {
+    try {
+      text = toJson(value);
+    } catch {
+      text = String(value);
+    }
   }
+  // std's writer quotes on "," '"' and LF only; a lone CR would end the row for most readers.
+  return text.includes("\r") ? text.replace(LONE_CR, "\n") : text;
 }
 
 /**
@@ -140,16 +149,16 @@ export function createCsvSink(
       itemsOf(record.data).map((item) => {
         const extra = Object.keys(item).filter((key) => !known.has(key));
         return [
-          record.url,
-          record.finalUrl ?? "",
+          cell(record.url),
+          cell(record.finalUrl),
           cell(record.status),
           cell(record.depth),
-          record.title ?? "",
-          record.fetchedAt,
+          cell(record.title),
+          cell(record.fetchedAt),
           cell(record.ms),
           cell(record.bytes),
-          record.error?.code ?? "",
-          record.error?.message ?? "",
+          cell(record.error?.code),
+          cell(record.error?.message),
           ...keys!.map((key) => cell(item[key])),
           extra.length === 0 ? "" : cell(Object.fromEntries(extra.map((key) => [key, item[key]]))),
         ];

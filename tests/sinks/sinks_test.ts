@@ -167,6 +167,17 @@ Deno.test("CSV: awkward values round-trip through std's parser", async () => {
   assert.equal(row.data_extra, "");
 });
 
+Deno.test("CSV: a lone CR is written as a quoted LF, so no reader splits the row", async () => {
+  const out = memory();
+  const sink = createCsvSink(out.writable, { maxBufferedRecords: 0 });
+  await sink.write(record(1, { note: "x\ry" }, { title: "a\rb" }));
+  await sink.close();
+  const text = out.text();
+  assert.equal(text.includes("\r") && /\r(?!\n)/.test(text), false);
+  assert.match(text, /"a\nb"/);
+  assert.deepEqual(csvRows(text).map((r) => [r.title, r.note]), [["a\nb", "x\ny"]]);
+});
+
 Deno.test("CSV: header inferred from the held records; a later key goes to data_extra", async () => {
   const out = memory();
   const sink = createCsvSink(out.writable, { maxBufferedRecords: 2 });
