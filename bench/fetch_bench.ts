@@ -146,7 +146,9 @@ const lines = [
 ];
 for (const row of rows) {
   const ideal = row.concurrency / (latencyMs / 1000);
-  const bareRow = rows.find((r) => r.concurrency === row.concurrency && r.variant.startsWith("bare"));
+  const bareRow = rows.find((r) =>
+    r.concurrency === row.concurrency && r.variant.startsWith("bare")
+  );
   lines.push(
     `| ${row.variant} | ${row.concurrency} | ${row.rps.toFixed(0)} | ${
       (row.rps / ideal * 100).toFixed(0)

@@ -128,8 +128,13 @@ export class Hosts {
 
   /** Hold back new requests to `host` for `ms` (a `Retry-After`). */
   pause(host: string, ms: number): void {
-    const state = this.#states.get(host);
-    if (state) state.pausedUntil = Math.max(state.pausedUntil, Date.now() + ms);
+    let state = this.#states.get(host);
+    if (state === undefined) {
+      // Kept while the pause lasts; dropped by the next request that leaves after it.
+      state = { sem: new Semaphore(this.#maxPerHost), users: 0, pausedUntil: 0 };
+      this.#states.set(host, state);
+    }
+    state.pausedUntil = Math.max(state.pausedUntil, Date.now() + ms);
   }
 
   /** Stop the rate limiters' timers. */

@@ -37,7 +37,7 @@ export interface Fixture extends AsyncDisposable {
 
 const encoder = new TextEncoder();
 
-function gzipBomb(): Uint8Array {
+function gzipBomb(): Uint8Array<ArrayBuffer> {
   // One gzip member of 16 MiB of zeros (~16 KiB), repeated: gunzip reads members back to back.
   const member = zlib.gzipSync(Buffer.alloc(16 * 1024 * 1024), { level: 9 });
   const copies = 64; // ~1 GiB inflated, ~1 MiB on the wire
@@ -46,7 +46,7 @@ function gzipBomb(): Uint8Array {
   return out;
 }
 
-let bomb: Uint8Array | null = null;
+let bomb: Uint8Array<ArrayBuffer> | null = null;
 
 /** Start a fixture server on 127.0.0.1, port 0. `other` is an origin to redirect to. */
 export function startFixture(options: { counter?: Counter; other?: () => string } = {}): Fixture {
@@ -111,7 +111,7 @@ export function startFixture(options: { counter?: Counter; other?: () => string 
         const chunks = Number(q.get("chunks") ?? 3);
         const gapMs = Number(q.get("gap") ?? 50);
         let i = 0;
-        let timer: number | undefined;
+        let timer: ReturnType<typeof setTimeout> | undefined;
         const body = new ReadableStream<Uint8Array>({
           pull(c) {
             if (i++ >= chunks) return c.close();
@@ -188,7 +188,7 @@ export function startFixture(options: { counter?: Counter; other?: () => string 
               await new Promise((r) => setTimeout(r, 30));
               for (const w of b.waiting.splice(0)) w();
             } else {
-              let timer: number | undefined;
+              let timer: ReturnType<typeof setTimeout> | undefined;
               await new Promise<void>((r) => {
                 b!.waiting.push(r);
                 timer = setTimeout(r, 3000);
@@ -248,7 +248,7 @@ export async function startBacklogFull(): Promise<{ origin: string; close: () =>
   const fillers: Deno.Conn[] = [];
   for (let i = 0; i < 4096; i++) {
     const pending = Deno.connect({ hostname: "127.0.0.1", port });
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const result = await Promise.race([
       pending,
       new Promise<"stall">((r) => timer = setTimeout(() => r("stall"), 150)),
