@@ -121,6 +121,7 @@ interface Sent {
 
 const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 const EMPTY = new Uint8Array(0);
+const noop = () => {};
 
 function positive(name: string, value: number, integer = true): number {
   if (
@@ -173,6 +174,7 @@ class TrawlFetcher implements Fetcher {
   #closing = new AbortController();
   #unlinkSignal: () => void = () => {};
   #running = new Set<Promise<FetchResult>>();
+  #links = new WeakMap<AbortSignal, Set<() => void>>();
   #sockets = 0;
   #socketBudget: number;
   #requests = 0;
@@ -350,12 +352,6 @@ class TrawlFetcher implements Fetcher {
     };
     const ctl = new AbortController();
     const signal = ctl.signal;
-    const onCallerAbort = () => {
-      ctl.abort(new TrawlError("ABORTED", `${input}: aborted by the caller`, { url: input }));
-    };
-    const onClose = () => {
-      ctl.abort(new TrawlError("ABORTED", `${input}: the fetcher was closed`, { url: input }));
-    };
     const deadline = setTimeout(() => {
       ctl.abort(
         new TrawlError("DEADLINE", `${input}: not done within ${this.#timeoutMs} ms (timeoutMs)`, {
@@ -363,10 +359,8 @@ class TrawlFetcher implements Fetcher {
         }),
       );
     }, this.#timeoutMs);
-    if (callerSignal?.aborted) onCallerAbort();
-    else callerSignal?.addEventListener("abort", onCallerAbort, { once: true });
-    if (this.#closing.signal.aborted) onClose();
-    else this.#closing.signal.addEventListener("abort", onClose, { once: true });
+    const unlinkCaller = this.#link(callerSignal, ctl, input, "aborted by the caller");
+    const unlinkClose = this.#link(this.#closing.signal, ctl, input, "the fetcher was closed");
     try {
       let url = checkUrl(input, this.#maxUrlLength);
       for (;;) {
@@ -412,10 +406,41 @@ class TrawlFetcher implements Fetcher {
       return result;
     } finally {
       clearTimeout(deadline);
-      callerSignal?.removeEventListener("abort", onCallerAbort);
-      this.#closing.signal.removeEventListener("abort", onClose);
+      unlinkCaller();
+      unlinkClose();
       result.timings.totalMs = performance.now() - started;
     }
+  }
+
+  /**
+   * Abort `ctl` when `signal` aborts. One listener per distinct signal, however
+   * many fetches share it (addEventListener is O(listeners) in Deno).
+   */
+  #link(
+    signal: AbortSignal | undefined,
+    ctl: AbortController,
+    url: string,
+    why: string,
+  ): () => void {
+    if (signal === undefined) return noop;
+    const abort = () => ctl.abort(new TrawlError("ABORTED", `${url}: ${why}`, { url }));
+    if (signal.aborted) {
+      abort();
+      return noop;
+    }
+    let linked = this.#links.get(signal);
+    if (linked === undefined) {
+      const set = new Set<() => void>();
+      linked = set;
+      this.#links.set(signal, set);
+      signal.addEventListener("abort", () => {
+        this.#links.delete(signal);
+        for (const fn of set) fn();
+      }, { once: true });
+    }
+    const set = linked;
+    set.add(abort);
+    return () => set.delete(abort);
   }
 
   async #checkAllowed(url: URL, isRedirect: boolean): Promise<void> {
