@@ -5,14 +5,14 @@ const fixture = (name: string) => Deno.readFile(new URL(`./fixtures/${name}`, im
 
 Deno.test("decodeHtml: legacy encodings from real bytes, by header, meta charset and http-equiv", async () => {
   const cases: [string, string | null, string, string][] = [
-    ["cp1251_header.html", "text/html; charset=windows-1251", "windows-1251", "Привет, мир"],
-    ["sjis_meta.html", "text/html", "shift_jis", "こんにちは世界"],
-    ["euckr_http_equiv.html", null, "euc-kr", "안녕하세요"],
-    ["gbk_meta.html", "text/html", "gbk", "你好世界"],
-    ["latin2_meta.html", "text/html", "iso-8859-2", "Żółć łąka"],
-    ["utf16le_bom.html", "text/html; charset=iso-8859-1", "utf-16le", "Grüße BOM"],
-    ["utf8_bom.html", "text/html; charset=windows-1251", "utf-8", "Żółć"],
-    ["utf8_plain.html", null, "utf-8", "Café ünïcode"],
+    ["cp1251_header.html.bin", "text/html; charset=windows-1251", "windows-1251", "Привет, мир"],
+    ["sjis_meta.html.bin", "text/html", "shift_jis", "こんにちは世界"],
+    ["euckr_http_equiv.html.bin", null, "euc-kr", "안녕하세요"],
+    ["gbk_meta.html.bin", "text/html", "gbk", "你好世界"],
+    ["latin2_meta.html.bin", "text/html", "iso-8859-2", "Żółć łąka"],
+    ["utf16le_bom.html.bin", "text/html; charset=iso-8859-1", "utf-16le", "Grüße BOM"],
+    ["utf8_bom.html.bin", "text/html; charset=windows-1251", "utf-8", "Żółć"],
+    ["utf8_plain.html.bin", null, "utf-8", "Café ünïcode"],
   ];
   for (const [file, contentType, encoding, title] of cases) {
     const decoded = decodeHtml(await fixture(file), contentType);
@@ -23,14 +23,17 @@ Deno.test("decodeHtml: legacy encodings from real bytes, by header, meta charset
 });
 
 Deno.test("decodeHtml: the header beats the meta prescan; a BOM beats both", async () => {
-  const sjis = await fixture("sjis_meta.html");
+  const sjis = await fixture("sjis_meta.html.bin");
   assert.equal(sniffEncoding(sjis, "text/html; charset=EUC-JP"), "euc-jp");
   assert.equal(sniffEncoding(sjis, 'text/html; charset="shift_jis"'), "shift_jis");
-  assert.equal(sniffEncoding(await fixture("utf8_bom.html"), "text/html; charset=gbk"), "utf-8");
+  assert.equal(
+    sniffEncoding(await fixture("utf8_bom.html.bin"), "text/html; charset=gbk"),
+    "utf-8",
+  );
 });
 
 Deno.test("decodeHtml: bogus labels fall back instead of failing", async () => {
-  const cp1251 = await fixture("cp1251_header.html");
+  const cp1251 = await fixture("cp1251_header.html.bin");
   for (
     const contentType of [
       "text/html; charset=uft-8",
@@ -42,7 +45,10 @@ Deno.test("decodeHtml: bogus labels fall back instead of failing", async () => {
     assert.equal(encoding, "utf-8", contentType); // no meta either: the UTF-8 default
   }
   // A bogus header label falls through to the meta prescan.
-  assert.equal(sniffEncoding(await fixture("gbk_meta.html"), "text/html; charset=bogus"), "gbk");
+  assert.equal(
+    sniffEncoding(await fixture("gbk_meta.html.bin"), "text/html; charset=bogus"),
+    "gbk",
+  );
   const bogusMeta = new TextEncoder().encode('<meta charset="uft-8"><meta charset="koi8-r">');
   assert.equal(sniffEncoding(bogusMeta), "koi8-r");
   // "replacement" labels (iso-2022-kr) never decode to garbage: they are skipped.

@@ -33,11 +33,11 @@ Deno.test("parse pool: default extraction in workers, legacy encodings from real
   await using pool = createParsePool({ workers: 2 });
   const [listing, cp1251, sjis] = await Promise.all([
     pool.parse(page(LISTING)),
-    pool.parse(page(await fixture("cp1251_header.html"), {
+    pool.parse(page(await fixture("cp1251_header.html.bin"), {
       headers: { "content-type": "text/html; charset=windows-1251" },
     })),
     pool.parse(
-      page(await fixture("sjis_meta.html"), {
+      page(await fixture("sjis_meta.html.bin"), {
         headers: { "content-type": "text/html; charset=uft-8" },
       }),
     ),
