@@ -10,7 +10,7 @@ import type { Socket } from "node:net";
 import pRetry from "p-retry";
 import { Agent, buildConnector, type Dispatcher, ProxyAgent, request } from "undici";
 import type { FetchResult } from "../types.ts";
-import { type ErrorCode, TrawlError } from "../trawl_error.ts";
+import { TrawlError } from "../trawl_error.ts";
 import { checkUrl } from "./_check_url.ts";
 import { parseContentType } from "./_content_type.ts";
 import { toTrawlError } from "./_error_code.ts";
@@ -665,4 +665,3 @@ class SentHook implements Dispatcher.DispatchHandler {
   }
 }
 
-export type { ErrorCode };
