@@ -664,4 +664,3 @@ class SentHook implements Dispatcher.DispatchHandler {
     this.#handler.onResponseError?.(controller, error);
   }
 }
-
