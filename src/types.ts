@@ -99,6 +99,14 @@ export interface PageResult {
   error: SerializedError | null;
 }
 
+/** The error of an output record: a stable code and a message. */
+export interface RecordError {
+  /** Stable code, e.g. `"DEADLINE"` or `"ROBOTS_DISALLOWED"`. */
+  code: string;
+  /** Human-readable text. */
+  message: string;
+}
+
 /** One output record: exactly one per attempted URL. */
 export interface CrawlRecord {
   /** The normalized requested URL. */
@@ -118,7 +126,7 @@ export interface CrawlRecord {
   /** Body bytes received on the wire. */
   bytes: number;
   /** `null` on success; otherwise `{code, message}`. */
-  error: SerializedError | null;
+  error: RecordError | null;
   /** `--select` fields, or what the extractor returned; `null` when neither. */
   data: unknown;
 }

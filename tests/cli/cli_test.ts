@@ -1,0 +1,296 @@
+import assert from "node:assert/strict";
+import { serveDemoSite } from "../../examples/demo_site.ts";
+import { parseCsv } from "../../src/_std.ts";
+import { CLI, parseJsonl, runCli } from "./_run.ts";
+
+const EXTRACTOR = new URL("../crawl/fixtures/title_extractor.ts", import.meta.url).pathname;
+
+async function seedFile(lines: string[]): Promise<string> {
+  const path = await Deno.makeTempFile({ suffix: ".txt" });
+  await Deno.writeTextFile(path, lines.join("\n") + "\n");
+  return path;
+}
+
+Deno.test("cli: list mode writes one record per seed; invalid lines are reported with their line number", async () => {
+  const site = serveDemoSite({ pages: 20, slowEvery: 0 });
+  try {
+    const seeds = await seedFile([
+      "# seeds for the list test",
+      `${site.url}p/1`,
+      "",
+      `${site.url}p/2`,
+      "not a url",
+      `${site.url}missing`,
+      "ftp://example.com/file",
+      `${site.url}p/1`,
+    ]);
+    const { code, stdout, stderr } = await runCli(["crawl", seeds, "--quiet"]);
+    assert.equal(code, 0, stderr);
+    const records = parseJsonl(stdout);
+    const byUrl = new Map(records.map((r) => [r.url as string, r]));
+    assert.equal(
+      records.length,
+      5,
+      "two pages, one 404 and two invalid lines; the repeated seed once",
+    );
+    assert.equal((byUrl.get(`${site.url}p/1`)!).title, "Page 1");
+    assert.equal((byUrl.get(`${site.url}p/2`)!).status, 200);
+    const missing = byUrl.get(`${site.url}missing`)!;
+    assert.equal(missing.status, 404);
+    assert.equal((missing.error as { code: string }).code, "HTTP_ERROR");
+    assert.equal((byUrl.get("not a url")!.error as { code: string }).code, "INVALID_URL");
+    assert.equal(
+      (byUrl.get("ftp://example.com/file")!.error as { code: string }).code,
+      "UNSUPPORTED_SCHEME",
+    );
+    assert.match(stderr, /line 5: .*not a url/);
+    assert.match(stderr, /line 7: .*ftp:/);
+    assert.equal(site.hits.get("/p/1"), 1, "the repeated seed is fetched once");
+    for (const r of records) {
+      for (
+        const key of [
+          "url",
+          "finalUrl",
+          "status",
+          "depth",
+          "title",
+          "fetchedAt",
+          "ms",
+          "bytes",
+          "error",
+          "data",
+        ]
+      ) {
+        assert.ok(key in r, `record has ${key}`);
+      }
+    }
+  } finally {
+    await site.shutdown();
+  }
+});
+
+Deno.test("cli: depth crawl reaches every page exactly once, obeys robots.txt, skips other sites", async () => {
+  const site = serveDemoSite({ pages: 120, slowEvery: 0 });
+  try {
+    const seeds = await seedFile([site.url]);
+    const statsFile = await Deno.makeTempFile({ suffix: ".json" });
+    const { code, stdout, stderr } = await runCli([
+      "crawl",
+      seeds,
+      "--depth",
+      "5",
+      "--stats",
+      statsFile,
+    ]);
+    assert.equal(code, 0, stderr);
+    const records = parseJsonl(stdout);
+    const urls = records.map((r) => new URL(r.url as string).pathname);
+    assert.equal(new Set(urls).size, urls.length, "no URL recorded twice");
+    // /landing is only reached as the redirect target of /moved: it is that record's finalUrl.
+    const expected = new Set([...site.reachable].filter((path) => path !== "/landing"));
+    assert.deepEqual(new Set(urls), expected, "every reachable page has a record");
+    for (const [path, count] of site.hits) {
+      if (path !== "/robots.txt") assert.equal(count, 1, `${path} fetched once`);
+    }
+    assert.equal(site.hits.get("/robots.txt"), 1, "robots.txt fetched once for the origin");
+    assert.equal(site.hits.has("/private/secret"), false, "a disallowed page is never fetched");
+    const refused = records.find((r) => (r.url as string).endsWith("/private/secret"))!;
+    assert.equal((refused.error as { code: string }).code, "ROBOTS_DISALLOWED");
+    const moved = records.find((r) => (r.url as string).endsWith("/moved"))!;
+    assert.equal(moved.finalUrl, `${site.url}landing`);
+    const stats = JSON.parse(await Deno.readTextFile(statsFile));
+    assert.equal(stats.pages, records.length);
+    assert.ok(stats.links.outOfScope >= 1, "the link to example.com was counted as out of scope");
+    assert.equal(stats.robotsDisallowed, 1);
+    assert.match(stderr, /trawl: done: \d+ pages/);
+    assert.match(stderr, /ROBOTS_DISALLOWED x1/);
+  } finally {
+    await site.shutdown();
+  }
+});
+
+Deno.test("cli: --depth 0 tells how to follow the links it found", async () => {
+  const site = serveDemoSite({ pages: 5, slowEvery: 0 });
+  try {
+    const { code, stderr, stdout } = await runCli(["crawl", "-", "--no-robots"], {
+      stdin: `${site.url}\n`,
+    });
+    assert.equal(code, 0, stderr);
+    assert.equal(parseJsonl(stdout).length, 1);
+    assert.match(stderr, /found and not followed: add --depth 1/);
+    assert.equal(site.hits.has("/robots.txt"), false, "--no-robots fetches no robots.txt");
+  } finally {
+    await site.shutdown();
+  }
+});
+
+Deno.test("cli: redirects across hosts carry the final URL", async () => {
+  const target = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response("<title>Over there</title>", { headers: { "content-type": "text/html" } }),
+  );
+  const origin = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => Response.redirect(`http://localhost:${target.addr.port}/there`, 302),
+  );
+  try {
+    const seed = `http://127.0.0.1:${origin.addr.port}/go`;
+    const { code, stdout, stderr } = await runCli(["crawl", "-", "--quiet", "--no-robots"], {
+      stdin: seed,
+    });
+    assert.equal(code, 0, stderr);
+    const [record] = parseJsonl(stdout);
+    assert.equal(record!.url, seed);
+    assert.equal(record!.finalUrl, `http://localhost:${target.addr.port}/there`);
+    assert.equal(record!.title, "Over there");
+  } finally {
+    await Promise.all([origin.shutdown(), target.shutdown()]);
+  }
+});
+
+Deno.test("cli: --select fields and --extract modules fill data", async () => {
+  const site = serveDemoSite({ pages: 5, slowEvery: 0 });
+  try {
+    const seeds = await seedFile([`${site.url}p/3`]);
+    const selected = await runCli([
+      "crawl",
+      seeds,
+      "--quiet",
+      "--select",
+      "price=.price",
+      "--select",
+      "links=ul.links a@href[]",
+    ]);
+    assert.equal(selected.code, 0, selected.stderr);
+    const [record] = parseJsonl(selected.stdout);
+    const data = record!.data as { price: string; links: string[] };
+    assert.equal(data.price, "$3.99");
+    assert.equal(data.links.length, 10);
+
+    const extracted = await runCli(["crawl", seeds, "--quiet", "--extract", EXTRACTOR]);
+    assert.equal(extracted.code, 0, extracted.stderr);
+    const [item] = parseJsonl(extracted.stdout);
+    assert.deepEqual(item!.data, { heading: "Page 3", status: 200, depth: 0 });
+  } finally {
+    await site.shutdown();
+  }
+});
+
+Deno.test("cli: json and csv output parse back, with data fields in csv columns", async () => {
+  const site = serveDemoSite({ pages: 10, slowEvery: 0 });
+  try {
+    const seeds = await seedFile([`${site.url}p/1`, `${site.url}p/2`, `${site.url}missing`]);
+    const out = await Deno.makeTempFile({ suffix: ".json" });
+    const json = await runCli(["crawl", seeds, "--quiet", "--format", "json", "-o", out]);
+    assert.equal(json.code, 0, json.stderr);
+    assert.equal(json.stdout, "", "records go to --out, not stdout");
+    const array = JSON.parse(await Deno.readTextFile(out));
+    assert.equal(array.length, 3);
+
+    const csvOut = await Deno.makeTempFile({ suffix: ".csv" });
+    const csv = await runCli([
+      "crawl",
+      seeds,
+      "--quiet",
+      "--format",
+      "csv",
+      "-o",
+      csvOut,
+      "--select",
+      "h1=h1",
+    ]);
+    assert.equal(csv.code, 0, csv.stderr);
+    const rows = parseCsv(await Deno.readTextFile(csvOut), { skipFirstRow: true }) as Record<
+      string,
+      string
+    >[];
+    assert.equal(rows.length, 3);
+    const page = rows.find((r) => r.url === `${site.url}p/2`)!;
+    assert.equal(page.h1, "Page 2");
+    assert.equal(page.status, "200");
+    const missing = rows.find((r) => r.url === `${site.url}missing`)!;
+    assert.equal(missing.error_code, "HTTP_ERROR");
+  } finally {
+    await site.shutdown();
+  }
+});
+
+Deno.test("cli: usage errors exit 2 naming the flag; a missing seed file exits 1", async () => {
+  const unknown = await runCli(["crawl", "x.txt", "--bogus"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /--bogus/);
+  const bad = await runCli(["crawl", "x.txt", "--concurrency", "many"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--concurrency takes a whole number/);
+  const scope = await runCli(["crawl", "x.txt", "--scope", "planet"]);
+  assert.equal(scope.code, 2);
+  assert.match(scope.stderr, /--scope takes one of host, domain, origin, all/);
+  const select = await runCli(["crawl", "-", "--select", "broken"], { stdin: "" });
+  assert.equal(select.code, 2);
+  assert.match(select.stderr, /broken/);
+  const css = await runCli(["crawl", "-", "--select", "x=div[["], { stdin: "" });
+  assert.equal(css.code, 2);
+  assert.match(css.stderr, /div\[\[/);
+  const missing = await runCli(["crawl", "/nonexistent/urls.txt"]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /cannot read seed file '\/nonexistent\/urls.txt'/);
+  const help = await runCli(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--concurrency N/);
+});
+
+Deno.test("cli: Ctrl-C stops admitting work, flushes valid JSON and prints the summary", async () => {
+  const site = serveDemoSite({ pages: 400, latencyMs: 50, slowEvery: 0 });
+  const out = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    const seeds = await seedFile([site.url]);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        CLI,
+        "crawl",
+        seeds,
+        "--depth",
+        "9",
+        "-c",
+        "4",
+        "--format",
+        "json",
+        "-o",
+        out,
+      ],
+      stdout: "null",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    // Wait until some pages are served (a crawl that serves none fails here), then interrupt.
+    const deadline = Date.now() + 20_000;
+    while ([...site.hits.keys()].filter((k) => k.startsWith("/p/")).length < 10) {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        await child.output();
+        assert.fail("the crawl served fewer than 10 pages in 20 s");
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill("SIGINT");
+    const { code, stderr } = await child.output();
+    const text = new TextDecoder().decode(stderr);
+    assert.equal(code, 0, text);
+    const records = JSON.parse(await Deno.readTextFile(out));
+    assert.ok(
+      records.length >= 10 && records.length < 400,
+      `stopped early with ${records.length} records`,
+    );
+    assert.match(text, /stopped early/);
+    // Nothing in flight was lost: every page the site served has its record.
+    const served = [...site.hits.keys()].filter((k) => k !== "/robots.txt" && k !== "/landing");
+    const recorded = records
+      .filter((r: { status: number | null }) => r.status !== null)
+      .map((r: { url: string }) => new URL(r.url).pathname);
+    assert.deepEqual(new Set(recorded), new Set(served));
+  } finally {
+    await site.shutdown();
+  }
+});
