@@ -1,9 +1,101 @@
 /**
- * trawl: a Deno-first async web scraper toolkit.
+ * trawl: a Deno-first async web crawler and scraper toolkit.
+ *
+ * - {@linkcode crawl}: seeds in, one record per attempted URL out (frontier, polite
+ *   per-host scheduler, robots.txt, fetch layer, worker-pool parsing, sinks).
+ * - {@linkcode fetchAll} / {@linkcode createFetcher}: the fetch layer alone, for
+ *   scripts ("gather with a semaphore", results in completion order).
+ * - {@linkcode createWorkerPool} / {@linkcode createParsePool}: CPU work off the
+ *   main thread, in sandboxed workers with backpressure.
+ * - {@linkcode createSink}: JSONL, JSON and CSV output, or your own {@linkcode Sink}.
+ *
+ * @example Crawl a site two links deep and keep the titles
+ * ```ts ignore
+ * import { crawl } from "./mod.ts";
+ *
+ * for await (const record of crawl(["https://example.com/"], { maxDepth: 2 })) {
+ *   console.log(record.status, record.url, record.title);
+ * }
+ * ```
  *
  * @module
  */
 
+// The crawler.
+export {
+  crawl,
+  type CrawlOptions,
+  type CrawlRun,
+  type CrawlScope,
+  type Seed,
+} from "./src/crawl.ts";
+export { CrawlStats, type CrawlStatsSnapshot, type LinkCounts } from "./src/crawl_stats.ts";
+export { readSeeds } from "./src/cli/read_seeds.ts";
+
+// The fetch layer.
+export {
+  createFetcher,
+  type Fetcher,
+  type FetcherOptions,
+  type FetcherStats,
+  type FetchOptions,
+  type RateLimit,
+} from "./src/fetch/fetcher.ts";
+export { fetchAll, type FetchAllOptions } from "./src/fetch/fetch_all.ts";
+export { Semaphore } from "./src/fetch/semaphore.ts";
+
+// Parsing and CPU work in workers.
+export {
+  createWorkerPool,
+  type RunOptions,
+  type WorkerPool,
+  type WorkerPoolOptions,
+} from "./src/parse/worker_pool.ts";
+export {
+  createParsePool,
+  type ParseOptions,
+  type ParsePool,
+  type ParsePoolOptions,
+} from "./src/parse/parse_pool.ts";
+export { type ExtractContext, type Extractor } from "./src/parse/extract_page.ts";
+export { checkSelectSpecs, parseSelectSpec, type SelectField } from "./src/parse/select_spec.ts";
+
+// The frontier: the store interface to implement, and the in-memory default.
+export type {
+  FrontierCounts,
+  FrontierEntry,
+  FrontierStore,
+  Lease,
+  TakeOptions,
+} from "./src/frontier/frontier_store.ts";
+export {
+  createMemoryFrontierStore,
+  type MemoryFrontierStoreOptions,
+} from "./src/frontier/memory_frontier_store.ts";
+
+// Politeness and safety.
+export {
+  createRobotsCache,
+  type RobotsCache,
+  type RobotsCheckOptions,
+  type RobotsOptions,
+  type RobotsVerdict,
+} from "./src/robots/robots_cache.ts";
+export {
+  type AddressGuard,
+  type AddressGuardOptions,
+  createAddressGuard,
+} from "./src/guard/address_guard.ts";
+
+// Output.
+export { type Sink, type SinkOptions } from "./src/sinks/sink.ts";
+export { createSink, type SinkFormat } from "./src/sinks/create_sink.ts";
+export { createJsonlSink } from "./src/sinks/jsonl_sink.ts";
+export { createJsonSink } from "./src/sinks/json_sink.ts";
+export { createCsvSink, type CsvSinkOptions } from "./src/sinks/csv_sink.ts";
+
+// URLs, errors and the shared record types.
+export { hostOf, normalizeUrl } from "./src/url.ts";
 export {
   deserializeError,
   type ErrorCode,
@@ -22,4 +114,5 @@ export type {
   PageInput,
   PageLink,
   PageResult,
+  RecordError,
 } from "./src/types.ts";

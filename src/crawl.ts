@@ -246,7 +246,18 @@ class CrawlEngine implements CrawlRun {
     const robots = (o.robots ?? true)
       ? createRobotsCache((url, s) => fetcher.fetch(url, { signal: s }), { userAgent })
       : null;
-    const wiring: Wiring = { scheduler, frontier, guard, fetcher, pool, robots, maxDepth, signal };
+    const robotsKnown = new Set<string>();
+    const wiring: Wiring = {
+      scheduler,
+      frontier,
+      guard,
+      fetcher,
+      pool,
+      robots,
+      robotsKnown,
+      maxDepth,
+      signal,
+    };
 
     const tasks = new Set<Promise<void>>();
     const pump = this.#pumpSeeds(frontier, signal);
@@ -259,6 +270,11 @@ class CrawlEngine implements CrawlRun {
         ) {
           const [lease] = await frontier.take(1, { excludeHosts: scheduler.blockedHosts() });
           if (!lease) break;
+          // Until a host's robots.txt is known, it gets one request at a time: its Crawl-delay
+          // may forbid more, and waiting tasks would sit on global slots.
+          if (robots && !robotsKnown.has(lease.entry.host)) {
+            scheduler.setMaxInFlight(lease.entry.host, 1);
+          }
           scheduler.start(lease.entry.host);
           const task = this.#process(lease, wiring).finally(() => {
             tasks.delete(task);
@@ -357,7 +373,11 @@ class CrawlEngine implements CrawlRun {
       if (depth === 0) await w.guard.allowAddressesOf(url).catch(() => {});
       if (w.robots) {
         const verdict = await w.robots.check(url, { signal: w.signal });
-        if (verdict.crawlDelayMs !== null) w.scheduler.setCrawlDelay(host, verdict.crawlDelayMs);
+        if (!w.robotsKnown.has(host)) {
+          w.robotsKnown.add(host);
+          w.scheduler.setMaxInFlight(host, undefined);
+          if (verdict.crawlDelayMs !== null) w.scheduler.setCrawlDelay(host, verdict.crawlDelayMs);
+        }
         if (!verdict.allowed) {
           throw new TrawlError("ROBOTS_DISALLOWED", `robots.txt disallows ${url}`, { url });
         }
@@ -433,6 +453,8 @@ interface Wiring {
   fetcher: Fetcher;
   pool: ParsePool;
   robots: RobotsCache | null;
+  /** Hosts whose robots.txt verdict arrived (their cap and Crawl-delay are set). */
+  robotsKnown: Set<string>;
   maxDepth: number;
   signal: AbortSignal;
 }

@@ -71,12 +71,22 @@ export class HostSlot {
     return Math.max(this.#delayMs, this.#crawlDelayMs);
   }
 
-  /** Set robots.txt's `Crawl-delay` for this host, ms (0 clears it). */
-  set crawlDelayMs(ms: number) {
-    // The first request (robots.txt or the page) may already have started: keep the gap from it.
-    const started = this.#nextStartAt - this.delayMs;
+  /**
+   * Set robots.txt's `Crawl-delay` (0 clears it), at `now`: call it right before the
+   * request robots.txt was checked for, so the next start keeps the gap from it.
+   */
+  setCrawlDelay(ms: number, now: number): void {
     this.#crawlDelayMs = Math.max(0, ms);
-    if (this.#nextStartAt > 0) this.#nextStartAt = started + this.delayMs;
+    this.#nextStartAt = Math.max(this.#nextStartAt, now + this.delayMs);
+  }
+
+  /** Requests allowed in flight at once (lowered to 1 while robots.txt is unknown, say). */
+  get maxInFlight(): number {
+    return this.#maxInFlight;
+  }
+
+  set maxInFlight(n: number) {
+    this.#maxInFlight = Math.max(1, n);
   }
 
   /** The earliest time (ms) a request may start, ignoring the in-flight cap. */

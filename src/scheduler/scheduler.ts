@@ -85,11 +85,16 @@ export class Scheduler {
     return slot;
   }
 
-  /** Set `host`'s robots.txt `Crawl-delay`, ms. */
+  /** Set `host`'s robots.txt `Crawl-delay`, ms, counted from now (see {@linkcode HostSlot.setCrawlDelay}). */
   setCrawlDelay(host: string, ms: number): void {
     const slot = this.slot(host);
-    slot.crawlDelayMs = ms;
+    slot.setCrawlDelay(ms, this.#now());
     this.#active.add(slot);
+  }
+
+  /** Change `host`'s in-flight cap; `undefined` restores `maxPerHost`. */
+  setMaxInFlight(host: string, n: number | undefined): void {
+    this.slot(host).maxInFlight = n ?? this.#slotOptions.maxPerHost ?? 8;
   }
 
   /** Whether `host` may start a request now (global cap included). */

@@ -50,6 +50,7 @@ Deno.test("scheduler: crawl-delay raises the gap for one host only", () => {
   const c = clock(0);
   const s = new Scheduler({ delayMs: 100, now: c.now });
   s.start("a");
+  c.t = 50;
   s.setCrawlDelay("a", 2000);
   s.finish("a", { status: 200 });
   s.start("b");
@@ -58,8 +59,20 @@ Deno.test("scheduler: crawl-delay raises the gap for one host only", () => {
   const blocked = s.blockedHosts();
   assert.equal(blocked.has("a"), true);
   assert.equal(blocked.has("b"), false);
-  c.t = 2000;
+  c.t = 2049;
+  assert.equal(s.isReady("a"), false, "the gap counts from when the delay became known");
+  c.t = 2050;
   assert.equal(s.isReady("a"), true);
+});
+
+Deno.test("scheduler: a host's cap can be lowered (robots.txt probe) and restored", () => {
+  const s = new Scheduler({ maxPerHost: 4 });
+  s.setMaxInFlight("a", 1);
+  s.start("a");
+  assert.equal(s.isReady("a"), false);
+  s.setMaxInFlight("a", undefined);
+  assert.equal(s.isReady("a"), true);
+  assert.equal(s.slot("a").maxInFlight, 4);
 });
 
 Deno.test("host slot: 429 backs off (Retry-After first, else doubling), success resets", () => {
