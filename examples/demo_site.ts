@@ -5,7 +5,8 @@
  * crawl benchmark use it too.
  *
  * Run it alone: `deno run -A examples/demo_site.ts --pages 1000 --latency-ms 100`
- * (prints the site's URL on stdout and serves until stdin closes or Ctrl-C).
+ * (prints the site's URL, then the number of URLs a full crawl attempts, on stdout;
+ * serves until stdin closes or Ctrl-C).
  *
  * @module
  */
@@ -220,7 +221,9 @@ if (import.meta.main) {
     port: Number(values.port),
     signal: controller.signal,
   });
+  // Line 1: the URL; line 2: how many URLs a full crawl from it attempts (for benchmarks).
   console.log(site.url);
+  console.log([...site.reachable].filter((path) => path !== "/landing").length);
   Deno.addSignalListener("SIGINT", () => controller.abort());
   // Serve until the parent closes our stdin (benchmarks) or Ctrl-C.
   for await (const _ of Deno.stdin.readable) { /* drain */ }

@@ -1,0 +1,162 @@
+/**
+ * Crawl benchmark: a generated site in a separate process, crawled to the end with
+ * `crawl()` (records through a JSONL sink to /dev/null).
+ *
+ * 1. 10,000 pages of ~15 KB, 10 links each, every response after 100 ms, at
+ *    concurrency 500 and 1000: pages/s, percent of the ideal (N x 0.1 s / C).
+ * 2. 500 heavy pages (300-500 KB) with no delay: parse-bound.
+ *
+ * Prints a Markdown table on stdout (progress on stderr). `--quick`: 2,000 pages.
+ * Run: `deno run -A bench/crawl_bench.ts [--quick]`
+ *
+ * @module
+ */
+
+import { crawl, createJsonlSink } from "../mod.ts";
+
+const quick = Deno.args.includes("--quick");
+const SITE = new URL("../examples/demo_site.ts", import.meta.url).pathname;
+
+interface Row {
+  name: string;
+  concurrency: number;
+  pages: number;
+  expected: number;
+  duplicates: number;
+  seconds: number;
+  pagesPerSecond: number;
+  idealPercent: number | null;
+  failed: number;
+  peakRssMiB: number;
+  lagP99Ms: number;
+}
+
+async function startSite(args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", SITE, ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (text.split("\n").length < 3) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error("the demo site exited before printing its URL");
+    text += value;
+  }
+  lines.releaseLock();
+  const [url, reachable] = text.split("\n");
+  return {
+    url: url!,
+    expected: Number(reachable),
+    async stop() {
+      await child.stdin.close();
+      await child.stdout.cancel();
+      await child.status;
+    },
+  };
+}
+
+async function run(
+  name: string,
+  siteArgs: string[],
+  concurrency: number,
+  latencyMs: number,
+): Promise<Row> {
+  const site = await startSite(siteArgs);
+  const devNull = await Deno.open("/dev/null", { write: true });
+  const sink = createJsonlSink(devNull.writable);
+  let peakRss = 0;
+  const lags: number[] = [];
+  let expectedTick = performance.now() + 10;
+  const sampler = setInterval(() => {
+    const now = performance.now();
+    lags.push(Math.max(0, now - expectedTick));
+    expectedTick = now + 10;
+    peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+  }, 10);
+  const started = performance.now();
+  const seen = new Set<string>();
+  let duplicates = 0;
+  let failed = 0;
+  const crawlRun = crawl([site.url], {
+    maxDepth: 100,
+    maxInFlight: concurrency,
+    maxPerHost: concurrency,
+    maxRetries: 0,
+  });
+  for await (const record of crawlRun) {
+    if (seen.has(record.url)) duplicates++;
+    seen.add(record.url);
+    if (record.error && record.error.code !== "ROBOTS_DISALLOWED" && record.status !== 404) {
+      failed++;
+    }
+    await sink.write(record);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  await sink.close();
+  await site.stop();
+  lags.sort((a, b) => a - b);
+  const pages = seen.size + duplicates;
+  const ideal = latencyMs > 0 ? (pages * latencyMs / 1000) / concurrency : null;
+  console.error(`${name} c=${concurrency}: ${pages} pages in ${seconds.toFixed(1)} s`);
+  return {
+    name,
+    concurrency,
+    pages,
+    expected: site.expected,
+    duplicates,
+    seconds,
+    pagesPerSecond: pages / seconds,
+    idealPercent: ideal === null ? null : (ideal / seconds) * 100,
+    failed,
+    peakRssMiB: peakRss / 2 ** 20,
+    lagP99Ms: lags[Math.floor(lags.length * 0.99)] ?? 0,
+  };
+}
+
+const pages = quick ? 2_000 : 10_000;
+const rows: Row[] = [];
+for (const c of [500, 1000]) {
+  rows.push(
+    await run(
+      `${pages} pages, 100 ms latency`,
+      [
+        "--pages",
+        String(pages),
+        "--latency-ms",
+        "100",
+        "--slow-every",
+        "0",
+        "--page-bytes",
+        "15000",
+      ],
+      c,
+      100,
+    ),
+  );
+}
+rows.push(
+  await run(
+    `${quick ? 100 : 500} heavy pages (300-500 KB), no delay`,
+    ["--pages", String(quick ? 100 : 500), "--heavy", "--slow-every", "0"],
+    128,
+    0,
+  ),
+);
+
+console.log(
+  "| site | C | pages (expected) | duplicates | failed | s | pages/s | % of ideal | peak RSS MiB | lag p99 ms |",
+);
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+for (const r of rows) {
+  console.log(
+    `| ${r.name} | ${r.concurrency} | ${r.pages} (${r.expected}) | ${r.duplicates} | ${r.failed} | ${
+      r.seconds.toFixed(1)
+    } | ${r.pagesPerSecond.toFixed(0)} | ${
+      r.idealPercent === null ? "-" : r.idealPercent.toFixed(0) + "%"
+    } | ${r.peakRssMiB.toFixed(0)} | ${r.lagP99Ms.toFixed(1)} |`,
+  );
+}

@@ -1,0 +1,40 @@
+/**
+ * `deno task bench`: runs every benchmark, one after another (each in its own
+ * process, so none disturbs another's memory figures), and writes their tables to
+ * bench/RESULTS.md. Pass `--quick` for short runs.
+ *
+ * @module
+ */
+
+const quick = Deno.args.includes("--quick");
+const BENCHES = ["fetch_bench.ts", "parse_bench.ts", "crawl_bench.ts"];
+const sections: string[] = [
+  "# Benchmark results",
+  "",
+  `Run ${
+    new Date().toISOString()
+  } on ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}` +
+  `${quick ? " (--quick)" : ""}. Client and servers share the machine: read ratios, not capacity.`,
+];
+let failed = false;
+for (const bench of BENCHES) {
+  console.error(`bench: ${bench}`);
+  const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL(bench, import.meta.url).pathname, ...(quick ? ["--quick"] : [])],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const table = new TextDecoder().decode(stdout).trim();
+  sections.push(
+    "",
+    `## ${bench}`,
+    "",
+    code === 0 ? table : `failed with exit code ${code}\n\n${table}`,
+  );
+  failed ||= code !== 0;
+  console.log(`\n## ${bench}\n\n${table}`);
+}
+const out = new URL("RESULTS.md", import.meta.url);
+await Deno.writeTextFile(out, sections.join("\n") + "\n");
+console.error(`bench: tables written to ${out.pathname}`);
+if (failed) Deno.exit(1);
