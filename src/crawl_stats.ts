@@ -5,26 +5,12 @@
  * @module
  */
 
-import type { CrawlRecord } from "./types.ts";
+import type { CrawlRecord, LinkOutcome } from "./types.ts";
 
-/** Counts of followed links by what happened to them. */
-export interface LinkCounts {
+/** Counts of followed links by what happened to them: the frontier's outcomes plus `found`. */
+export interface LinkCounts extends LinkOutcome {
   /** Links seen on fetched pages. */
   found: number;
-  /** Queued for fetching. */
-  added: number;
-  /** Already seen. */
-  duplicate: number;
-  /** Outside `scope`. */
-  outOfScope: number;
-  /** Rejected by include/exclude. */
-  excluded: number;
-  /** Deeper than `maxDepth` (links not followed because of depth). */
-  overDepth: number;
-  /** Over `maxPages` or the per-host budget. */
-  overLimit: number;
-  /** Malformed, unsupported scheme or too long. */
-  invalid: number;
 }
 
 /** A plain snapshot of {@linkcode CrawlStats}, as written by `--stats FILE`. */

@@ -99,6 +99,37 @@ export interface PageResult {
   error: SerializedError | null;
 }
 
+/**
+ * How many links of a page went where. Every link lands in exactly one count,
+ * checked in this order: `overDepth` (all links of a page at `maxDepth`),
+ * `invalid` (unparsable, not http(s), or over `maxUrlLength`), `outOfScope`, `excluded` (include/exclude),
+ * `duplicate` (seen before, or twice on the page), `overLimit` (`maxPages` or
+ * `maxPagesPerHost` reached), `added`.
+ *
+ * @example Log a page's links
+ * ```ts
+ * import type { LinkOutcome } from "./types.ts";
+ *
+ * const log = (o: LinkOutcome) => console.log(`${o.added} new, ${o.duplicate} seen`);
+ * ```
+ */
+export interface LinkOutcome {
+  /** Queued. */
+  added: number;
+  /** Already seen. */
+  duplicate: number;
+  /** Outside the scope of the seeds. */
+  outOfScope: number;
+  /** Rejected by include/exclude. */
+  excluded: number;
+  /** Deeper than `maxDepth`. */
+  overDepth: number;
+  /** Over `maxPages` or `maxPagesPerHost`. */
+  overLimit: number;
+  /** Not an http(s) URL, or too long. */
+  invalid: number;
+}
+
 /** The error of an output record: a stable code and a message. */
 export interface RecordError {
   /** Stable code, e.g. `"DEADLINE"` or `"ROBOTS_DISALLOWED"`. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ErrorInfo } from "../types.ts";
+import type { ErrorInfo, LinkOutcome } from "../types.ts";
 import { TrawlError } from "../trawl_error.ts";
 import { normalizeUrl } from "../url.ts";
 import type {
@@ -64,36 +64,7 @@ export type SeedOutcome =
   | { ok: false; duplicate: true; error?: undefined }
   | { ok: false; duplicate?: false; error: ErrorInfo };
 
-/**
- * How many links of a page went where. Every link lands in exactly one count,
- * checked in this order: `overDepth` (all links of a page at `maxDepth`),
- * `invalid` (unparsable, not http(s), or over `maxUrlLength`), `outOfScope`, `excluded` (include/exclude),
- * `duplicate` (seen before, or twice on the page), `overLimit` (`maxPages` or
- * `maxPagesPerHost` reached), `added`.
- *
- * @example Log a page's links
- * ```ts
- * import type { LinkOutcome } from "./frontier.ts";
- *
- * const log = (o: LinkOutcome) => console.log(`${o.added} new, ${o.duplicate} seen`);
- * ```
- */
-export interface LinkOutcome {
-  /** Queued. */
-  added: number;
-  /** Already seen. */
-  duplicate: number;
-  /** Outside the scope of the seeds. */
-  outOfScope: number;
-  /** Rejected by include/exclude. */
-  excluded: number;
-  /** Deeper than `maxDepth`. */
-  overDepth: number;
-  /** Over `maxPages` or `maxPagesPerHost`. */
-  overLimit: number;
-  /** Not an http(s) URL, or too long. */
-  invalid: number;
-}
+export type { LinkOutcome } from "../types.ts";
 
 /**
  * Crawl policy in front of a store, plus the store's lease API, so the scheduler

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { abortable } from "../_abortable.ts";
 import { lookup } from "node:dns/promises";
 import ipaddr from "ipaddr.js";
 import { TrawlError } from "../trawl_error.ts";
@@ -154,17 +155,6 @@ function aborted(signal: AbortSignal, url: URL): TrawlError {
   });
 }
 
-/** Race `promise` against `signal`, removing the listener afterwards. */
-function withSignal<T>(promise: Promise<T>, url: URL, signal?: AbortSignal): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(aborted(signal, url));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(aborted(signal, url));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
 async function systemResolve(host: string): Promise<string[]> {
   const found = await lookup(host, { all: true });
   return found.map((a) => a.address);
@@ -232,7 +222,11 @@ export function createAddressGuard(options: AddressGuardOptions = {}): AddressGu
     async check(input, checkOptions = {}) {
       if (allowPrivate) return;
       const url = toUrl(input);
-      const addresses = await withSignal(addressesOf(bareHost(url)), url, checkOptions.signal);
+      const addresses = await abortable(
+        addressesOf(bareHost(url)),
+        checkOptions.signal,
+        () => aborted(checkOptions.signal!, url),
+      );
       for (const address of addresses ?? []) {
         if (!ipaddr.isValid(address)) continue;
         const range = blockedRange(address);
@@ -248,7 +242,11 @@ export function createAddressGuard(options: AddressGuardOptions = {}): AddressGu
     },
     async allowAddressesOf(input, allowOptions = {}) {
       const url = toUrl(input);
-      const addresses = await withSignal(addressesOf(bareHost(url)), url, allowOptions.signal);
+      const addresses = await abortable(
+        addressesOf(bareHost(url)),
+        allowOptions.signal,
+        () => aborted(allowOptions.signal!, url),
+      );
       for (const address of addresses ?? []) {
         if (ipaddr.isValid(address)) exempt.add(canonical(ipaddr.parse(address)));
       }

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { abortable } from "../_abortable.ts";
 import { TrawlError } from "../trawl_error.ts";
 import type { FetchPage, FetchResult } from "../types.ts";
 import { normalizeUrl } from "../url.ts";
@@ -136,17 +137,6 @@ function aborted(url: string, signal: AbortSignal): TrawlError {
   });
 }
 
-/** Wait for `promise`, giving up with `ABORTED` when `signal` aborts. */
-function raceSignal<T>(promise: Promise<T>, url: string, signal?: AbortSignal): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(aborted(url, signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(aborted(url, signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
 /**
  * Make a robots.txt cache that fetches through `fetchPage` (the crawler's
  * fetch layer, which follows redirects). One fetch per origin (scheme, host,
@@ -256,7 +246,11 @@ export function createRobotsCache(fetchPage: FetchPage, options: RobotsOptions):
       if (parsed.pathname === "/robots.txt") {
         return { allowed: true, crawlDelayMs: null, reason: "robots.txt itself is always allowed" };
       }
-      const rules = await raceSignal(rulesFor(parsed.origin), url, checkOptions.signal);
+      const rules = await abortable(
+        rulesFor(parsed.origin),
+        checkOptions.signal,
+        () => aborted(url, checkOptions.signal!),
+      );
       if (rules.kind === "allowAll") {
         return { allowed: true, crawlDelayMs: null, reason: rules.reason };
       }
