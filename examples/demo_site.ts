@@ -1,7 +1,7 @@
 /**
  * A generated demo site on a loopback port: linked pages (a 10-ary tree plus cross
- * links, so every page is reachable from `/`), some slow pages, redirects, one
- * robots.txt rule and one broken link. `deno task demo` crawls it; the tests and the
+ * links, so every page is reachable from `/`), some slow pages, a redirect chain, one
+ * robots.txt rule, one broken link and one link to another site. `deno task demo` crawls it; the tests and the
  * crawl benchmark use it too.
  *
  * Run it alone: `deno run -A examples/demo_site.ts --pages 1000 --latency-ms 100`
@@ -51,7 +51,7 @@ const ROBOTS = "User-agent: *\nDisallow: /private/\n";
 
 /**
  * Serve the demo site on 127.0.0.1. `reachable` lists every path a crawl from `/`
- * with enough depth requests (`/landing` is reached through the redirect of `/moved`).
+ * with enough depth requests (`/landing` is reached through the redirects of `/moved`).
  *
  * @example Start, crawl, stop
  * ```ts
@@ -145,7 +145,7 @@ function indexPage(pages: number): string {
 <h1>trawl demo site</h1>
 <ul>
 <li><a href="/p/0">Start of the tree</a></li>
-<li><a href="/moved">A page that moved (301)</a></li>
+<li><a href="/moved">A page that moved twice (301, then 302)</a></li>
 <li><a href="/private/secret">A page robots.txt forbids</a></li>
 <li><a href="/missing">A broken link</a></li>
 <li><a href="https://example.com/elsewhere">Another site (out of scope)</a></li>

@@ -53,6 +53,8 @@ export interface CrawlOptions {
   maxDepth?: number;
   /** Stop admitting URLs after this many (seeds included) (`--max-pages`). @default {Infinity} */
   maxPages?: number;
+  /** Stop admitting URLs of one host after this many (`--max-pages-per-host`). @default {Infinity} */
+  maxPagesPerHost?: number;
   /** Which followed links stay in the crawl (`--scope`). @default {"host"} */
   scope?: CrawlScope;
   /** Followed links must match one of these globs or `/regex/` (`--include`). @default {[]} */
@@ -220,6 +222,7 @@ class CrawlEngine implements CrawlRun {
       include: o.include ?? [],
       exclude: o.exclude ?? [],
       maxPages: o.maxPages ?? Infinity,
+      maxPagesPerHost: o.maxPagesPerHost ?? Infinity,
     });
     const guard = createAddressGuard({ allowPrivate: o.allowPrivate ?? false });
     const fetcher = createFetcher({

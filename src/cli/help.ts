@@ -39,6 +39,7 @@ Fetching:
 Following links:
       --depth N           link depth to follow from the seeds; 0 = only the seeds [0]
       --max-pages N       stop admitting URLs after N (seeds included)   [no limit]
+      --max-pages-per-host N   the same, per host                     [no limit]
       --scope S           host | domain | origin | all, for followed links [host]
       --include P         follow only links matching P (glob or /regex/; repeatable)
       --exclude P         never follow links matching P (repeatable)

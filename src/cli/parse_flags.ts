@@ -41,6 +41,7 @@ const FLAGS = {
   retries: { type: "string" },
   depth: { type: "string" },
   "max-pages": { type: "string" },
+  "max-pages-per-host": { type: "string" },
   scope: { type: "string" },
   include: { type: "string", multiple: true },
   exclude: { type: "string", multiple: true },
@@ -98,6 +99,12 @@ export function parseFlags(args: string[]): CliCommand {
     maxRetries: int("--retries", v.retries, 0, 100),
     maxDepth: int("--depth", v.depth, 0, 1_000),
     maxPages: int("--max-pages", v["max-pages"], 1, Number.MAX_SAFE_INTEGER),
+    maxPagesPerHost: int(
+      "--max-pages-per-host",
+      v["max-pages-per-host"],
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
     scope: v.scope === undefined
       ? undefined
       : oneOf<CrawlScope>("--scope", v.scope, ["host", "domain", "origin", "all"]),
