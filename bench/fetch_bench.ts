@@ -10,10 +10,16 @@
 import { Agent, request } from "undici";
 import { fetchAll } from "../src/fetch/fetch_all.ts";
 
+function arg(name: string): string | undefined {
+  const hit = Deno.args.find((a) => a.startsWith(`--${name}=`));
+  return hit?.slice(name.length + 3);
+}
+
 const quick = Deno.args.includes("--quick");
-const total = quick ? 2_000 : 20_000;
+const total = Number(arg("total") ?? (quick ? 2_000 : 20_000));
 const latencyMs = 100;
-const levels = [256, 1000, 2000];
+const levels = (arg("levels") ?? "256,1000,2000").split(",").map(Number);
+const variants = (arg("variants") ?? "bare,layer").split(",");
 
 interface Row {
   variant: string;
@@ -46,6 +52,34 @@ function startServer(): { port: Promise<number>; child: Deno.ChildProcess } {
   return { port, child };
 }
 
+/** Kernel TCP counters (Linux), for the stderr diagnostics; empty elsewhere. */
+function tcpCounters(): Record<string, number> {
+  try {
+    const lines = Deno.readTextFileSync("/proc/net/netstat").split("\n");
+    const i = lines.findIndex((l) => l.startsWith("TcpExt:"));
+    const names = lines[i].split(" ");
+    const values = lines[i + 1].split(" ").map(Number);
+    const out: Record<string, number> = {};
+    names.forEach((n, k) => out[n] = values[k]);
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+/** CPU seconds (user + system) used so far by process `pid` (Linux), or NaN. */
+function cpuSeconds(pid: number | "self"): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+let serverPid = 0;
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
@@ -58,9 +92,13 @@ async function measure(
   let peakRss = Deno.memoryUsage().rss;
   const sampler = setInterval(() => peakRss = Math.max(peakRss, Deno.memoryUsage().rss), 50);
   const latencies: number[] = [];
+  const tcp0 = tcpCounters();
+  const cpu0 = [cpuSeconds("self"), cpuSeconds(serverPid)];
   const t0 = performance.now();
   const errors = await run(latencies);
   const seconds = (performance.now() - t0) / 1000;
+  const tcp1 = tcpCounters();
+  const cpu1 = [cpuSeconds("self"), cpuSeconds(serverPid)];
   clearInterval(sampler);
   peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
   latencies.sort((a, b) => a - b);
@@ -73,7 +111,16 @@ async function measure(
     peakRss,
     errors,
   };
-  console.error(`${variant} C=${concurrency}: ${row.rps.toFixed(0)} req/s, ${errors} errors`);
+  const delta = (k: string) => (tcp1[k] ?? 0) - (tcp0[k] ?? 0);
+  console.error(
+    `${variant} C=${concurrency}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50.toFixed(0)} p99 ${
+      row.p99.toFixed(0)
+    } ms, ${errors} errors; ${seconds.toFixed(1)} s, CPU client ${
+      ((cpu1[0] - cpu0[0]) / seconds * 100).toFixed(0)
+    }% server ${((cpu1[1] - cpu0[1]) / seconds * 100).toFixed(0)}%; listen overflows ${
+      delta("ListenOverflows")
+    }, SYN retransmits ${delta("TCPSynRetrans")}`,
+  );
   return row;
 }
 
@@ -125,12 +172,15 @@ function bare(origin: string, concurrency: number) {
 }
 
 const server = startServer();
+serverPid = server.child.pid;
 const origin = `http://127.0.0.1:${await server.port}`;
 const rows: Row[] = [];
 try {
   for (const c of levels) {
-    rows.push(await measure("bare undici.request", c, bare(origin, c)));
-    rows.push(await measure("trawl fetchAll", c, layer(origin, c)));
+    if (variants.includes("bare")) {
+      rows.push(await measure("bare undici.request", c, bare(origin, c)));
+    }
+    if (variants.includes("layer")) rows.push(await measure("trawl fetchAll", c, layer(origin, c)));
   }
 } finally {
   server.child.kill();

@@ -27,7 +27,7 @@ export function checkUrl(input: string | URL, maxUrlLength: number, base?: URL):
       { url: url.href },
     );
   }
-  url.hash = "";
+  if (url.hash !== "") url.hash = ""; // the setter re-parses: skip it when there is none
   if (url.href.length > maxUrlLength) {
     throw new TrawlError(
       "URL_TOO_LONG",

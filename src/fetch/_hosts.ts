@@ -94,14 +94,29 @@ export class Hosts {
     return n;
   }
 
-  /** Take a slot on `host`, then pass its pause and rate limits. Pair with {@linkcode Hosts.leave}. */
-  async enter(host: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Take a slot on `host`, then pass its pause and rate limits. Pair with
+   * {@linkcode Hosts.leave}. Returns `null` when admitted at once (the hot path:
+   * no promise, and `waiter.signal` is not read), else a promise that settles
+   * on admission or rejects when `waiter.signal` aborts.
+   */
+  enter(host: string, waiter: { readonly signal: AbortSignal }): Promise<void> | null {
     let state = this.#states.get(host);
     if (state === undefined) {
       state = { sem: new Semaphore(this.#maxPerHost), users: 0, pausedUntil: 0 };
       this.#states.set(host, state);
     }
     state.users++;
+    if (
+      state.pausedUntil === 0 && this.#group === null && this.#global === null &&
+      state.sem.tryAcquire()
+    ) {
+      return null;
+    }
+    return this.#enterSlow(host, state, waiter.signal);
+  }
+
+  async #enterSlow(host: string, state: HostState, signal: AbortSignal): Promise<void> {
     try {
       if (!state.sem.tryAcquire()) await state.sem.acquire(signal);
     } catch (error) {
@@ -155,6 +170,7 @@ export class Hosts {
     ) {
       await sleep(wait, signal);
     }
+    state.pausedUntil = 0; // over: back to the fast path
   }
 
   #drop(host: string, state: HostState): void {

@@ -49,9 +49,11 @@ export async function* fetchAll(
   const signal = options.fetcher && options.signal
     ? AbortSignal.any([options.signal, stop.signal])
     : stop.signal;
-  const iterator = Symbol.asyncIterator in urls
+  const isAsync = Symbol.asyncIterator in urls;
+  const iterator = isAsync
     ? urls[Symbol.asyncIterator]()
     : (urls as Iterable<string | URL>)[Symbol.iterator]();
+  const fetchOptions = { signal };
   const done: FetchResult[] = [];
   const running = new Set<Promise<void>>();
   let wake: (() => void) | null = null;
@@ -59,12 +61,15 @@ export async function* fetchAll(
   try {
     for (;;) {
       while (!exhausted && running.size + done.length < maxPending) {
-        const next = await iterator.next();
+        // A sync iterator is not awaited: no microtask hop per URL.
+        const next = isAsync
+          ? await iterator.next()
+          : iterator.next() as IteratorResult<string | URL>;
         if (next.done) {
           exhausted = true;
           break;
         }
-        const task: Promise<void> = fetcher.fetch(next.value, { signal }).then((result) => {
+        const task: Promise<void> = fetcher.fetch(next.value, fetchOptions).then((result) => {
           running.delete(task);
           done.push(result);
           wake?.();

@@ -17,6 +17,7 @@ import { toTrawlError } from "./_error_code.ts";
 import { checkFdBudget } from "./_fd_limit.ts";
 import { Hosts, type RateLimit, sleep } from "./_hosts.ts";
 import { readBody } from "./_read_body.ts";
+import { type Timeout, TimerQueue } from "./_timer_queue.ts";
 import { parseRetryAfter, RETRY_CODES, RETRY_STATUSES, retryDelayMs } from "./_retry_policy.ts";
 import { Semaphore } from "./semaphore.ts";
 
@@ -115,13 +116,45 @@ interface Exchange {
   skipped: boolean;
 }
 
-interface Sent {
-  onSent: () => void;
+/**
+ * One fetch in progress: why it was aborted (deadline, caller, close), the
+ * attempt to abort with it, and an AbortSignal made only when something has to
+ * wait (a busy slot, a backoff): the hot path allocates no AbortController.
+ */
+class Job {
+  readonly url: string;
+  reason: TrawlError | null = null;
+  attempt: Attempt | null = null;
+  #ctl: AbortController | null = null;
+
+  constructor(url: string) {
+    this.url = url;
+  }
+
+  /** Aborts when the job does (made on first use). */
+  get signal(): AbortSignal {
+    if (this.#ctl === null) {
+      this.#ctl = new AbortController();
+      if (this.reason !== null) this.#ctl.abort(this.reason);
+    }
+    return this.#ctl.signal;
+  }
+
+  abort(reason: TrawlError): void {
+    if (this.reason !== null) return;
+    this.reason = reason;
+    this.#ctl?.abort(reason);
+    this.attempt?.abort(reason);
+  }
+}
+
+interface Links {
+  why: string;
+  jobs: Set<Job>;
 }
 
 const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 const EMPTY = new Uint8Array(0);
-const noop = () => {};
 
 function positive(name: string, value: number, integer = true): number {
   if (
@@ -136,15 +169,17 @@ function positive(name: string, value: number, integer = true): number {
   return value;
 }
 
+/** undici's parsed headers (fresh per response) with repeated ones joined, in place. */
 function flattenHeaders(
   raw: Record<string, string | string[] | undefined>,
 ): Record<string, string> {
-  const out: Record<string, string> = {};
   for (const name in raw) {
     const value = raw[name];
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value;
+    if (typeof value === "string") continue;
+    if (value === undefined) delete raw[name];
+    else raw[name] = value.join(", ");
   }
-  return out;
+  return raw as Record<string, string>;
 }
 
 /**
@@ -173,8 +208,13 @@ class TrawlFetcher implements Fetcher {
   #headers: Record<string, string>;
   #closing = new AbortController();
   #unlinkSignal: () => void = () => {};
-  #running = new Set<Promise<FetchResult>>();
-  #links = new WeakMap<AbortSignal, Set<() => void>>();
+  #active = 0;
+  #whenIdle: PromiseWithResolvers<void> | null = null;
+  #links = new WeakMap<AbortSignal, Links>();
+  #deadlines: TimerQueue;
+  #headersTimers: TimerQueue;
+  #idleTimers: TimerQueue;
+  #connectTimers: TimerQueue;
   #sockets = 0;
   #socketBudget: number;
   #requests = 0;
@@ -223,6 +263,11 @@ class TrawlFetcher implements Fetcher {
     this.#maxRedirects = positive("maxRedirects", options.maxRedirects ?? 10);
     this.#maxBytes = positive("maxBytes", options.maxBytes ?? 10 * 1024 * 1024);
     this.#maxUrlLength = positive("maxUrlLength", options.maxUrlLength ?? 2083);
+    // Own timers, one per kind, shared by all requests (see _timer_queue.ts).
+    this.#deadlines = new TimerQueue(this.#timeoutMs);
+    this.#headersTimers = new TimerQueue(this.#headersTimeoutMs);
+    this.#idleTimers = new TimerQueue(this.#bodyIdleTimeoutMs);
+    this.#connectTimers = new TimerQueue(this.#connectTimeoutMs);
     this.#allowUrl = options.allowUrl;
     this.#allowContentType = options.allowContentType;
     this.#global = new Semaphore(maxInFlight);
@@ -248,9 +293,11 @@ class TrawlFetcher implements Fetcher {
     } else {
       this.#agent = new Agent({ ...common, connect: this.#connector() });
     }
+    // The attempt rides in `opaque` and wraps undici's handler: it sees the
+    // request start (headers timer) and holds the controller that aborts it.
     this.#dispatcher = this.#agent.compose((dispatch) => (opts, handler) => {
-      const sent = (opts as { opaque?: unknown }).opaque as Sent | undefined;
-      return dispatch(opts, sent?.onSent ? new SentHook(handler, sent.onSent) : handler);
+      const attempt = (opts as { opaque?: unknown }).opaque;
+      return dispatch(opts, attempt instanceof Attempt ? attempt.wrap(handler) : handler);
     });
     if (options.signal) {
       const outer = options.signal;
@@ -272,10 +319,8 @@ class TrawlFetcher implements Fetcher {
   }
 
   fetch(url: string | URL, options: FetchOptions = {}): Promise<FetchResult> {
-    const running = this.#fetch(String(url), options.signal);
-    this.#running.add(running);
-    running.then(() => this.#running.delete(running));
-    return running;
+    this.#active++;
+    return this.#fetch(String(url), options.signal);
   }
 
   async close(): Promise<void> {
@@ -283,7 +328,10 @@ class TrawlFetcher implements Fetcher {
       this.#closing.abort(new TrawlError("ABORTED", "The fetcher was closed"));
     }
     this.#unlinkSignal();
-    await Promise.all(this.#running);
+    if (this.#active > 0) {
+      this.#whenIdle ??= Promise.withResolvers<void>();
+      await this.#whenIdle.promise;
+    }
     await this.#hosts.close();
     await this.#agent.close();
   }
@@ -308,7 +356,7 @@ class TrawlFetcher implements Fetcher {
       }
       let settled = false;
       let socket: Socket | null = null;
-      const timer = setTimeout(() => {
+      const timer = this.#connectTimers.add(() => {
         settled = true;
         socket?.destroy();
         callback(
@@ -318,14 +366,14 @@ class TrawlFetcher implements Fetcher {
           ),
           null,
         );
-      }, this.#connectTimeoutMs);
+      });
       socket = base(opts, (error, sock) => {
         if (settled) {
           sock?.destroy();
           return;
         }
         settled = true;
-        clearTimeout(timer);
+        timer.cancel();
         if (error || !sock) return callback(error ?? new Error("no socket"), null);
         this.#sockets++;
         sock.once("close", () => this.#sockets--);
@@ -350,23 +398,24 @@ class TrawlFetcher implements Fetcher {
       timings: { ttfbMs: null, totalMs: 0 },
       error: null,
     };
-    const ctl = new AbortController();
-    const signal = ctl.signal;
-    const deadline = setTimeout(() => {
-      ctl.abort(
+    const job = new Job(input);
+    const deadline = this.#deadlines.add(() => {
+      job.abort(
         new TrawlError("DEADLINE", `${input}: not done within ${this.#timeoutMs} ms (timeoutMs)`, {
           url: input,
         }),
       );
-    }, this.#timeoutMs);
-    const unlinkCaller = this.#link(callerSignal, ctl, input, "aborted by the caller");
-    const unlinkClose = this.#link(this.#closing.signal, ctl, input, "the fetcher was closed");
+    });
+    const callerJobs = this.#link(callerSignal, job, "aborted by the caller");
+    const closeJobs = this.#link(this.#closing.signal, job, "the fetcher was closed");
     try {
       let url = checkUrl(input, this.#maxUrlLength);
       for (;;) {
-        await this.#checkAllowed(url, result.redirects.length > 0);
+        if (this.#allowUrl !== undefined) {
+          await this.#checkAllowed(this.#allowUrl, url, result.redirects.length > 0);
+        }
         result.finalUrl = url.href;
-        const exchange = await this.#withRetries(url, signal, result);
+        const exchange = await this.#withRetries(url, job, result);
         result.status = exchange.status;
         result.headers = exchange.headers;
         result.timings.ttfbMs = exchange.ttfbMs;
@@ -398,56 +447,56 @@ class TrawlFetcher implements Fetcher {
         return result;
       }
     } catch (error) {
-      const e = signal.aborted && signal.reason instanceof TrawlError
-        ? signal.reason
-        : toTrawlError(error, input);
+      const e = job.reason ?? toTrawlError(error, input);
       result.error = { code: e.code, message: e.message };
       result.body = EMPTY;
       return result;
     } finally {
-      clearTimeout(deadline);
-      unlinkCaller();
-      unlinkClose();
+      deadline.cancel();
+      callerJobs?.delete(job);
+      closeJobs?.delete(job);
       result.timings.totalMs = performance.now() - started;
+      if (--this.#active === 0 && this.#whenIdle !== null) {
+        this.#whenIdle.resolve();
+        this.#whenIdle = null;
+      }
     }
   }
 
   /**
-   * Abort `ctl` when `signal` aborts. One listener per distinct signal, however
-   * many fetches share it (addEventListener is O(listeners) in Deno).
+   * Abort `job` (code `ABORTED`, message `why`) when `signal` aborts; returns
+   * the set to delete the job from when it ends. One listener per distinct
+   * signal, however many fetches share it (addEventListener is O(listeners)
+   * in Deno).
    */
-  #link(
-    signal: AbortSignal | undefined,
-    ctl: AbortController,
-    url: string,
-    why: string,
-  ): () => void {
-    if (signal === undefined) return noop;
-    const abort = () => ctl.abort(new TrawlError("ABORTED", `${url}: ${why}`, { url }));
+  #link(signal: AbortSignal | undefined, job: Job, why: string): Set<Job> | null {
+    if (signal === undefined) return null;
     if (signal.aborted) {
-      abort();
-      return noop;
+      job.abort(aborted(job.url, why));
+      return null;
     }
     let linked = this.#links.get(signal);
     if (linked === undefined) {
-      const set = new Set<() => void>();
-      linked = set;
-      this.#links.set(signal, set);
+      const links: Links = { why, jobs: new Set() };
+      linked = links;
+      this.#links.set(signal, links);
       signal.addEventListener("abort", () => {
         this.#links.delete(signal);
-        for (const fn of set) fn();
+        for (const j of links.jobs) j.abort(aborted(j.url, links.why));
       }, { once: true });
     }
-    const set = linked;
-    set.add(abort);
-    return () => set.delete(abort);
+    linked.jobs.add(job);
+    return linked.jobs;
   }
 
-  async #checkAllowed(url: URL, isRedirect: boolean): Promise<void> {
-    if (this.#allowUrl === undefined) return;
+  async #checkAllowed(
+    allowUrl: (url: URL) => boolean | Promise<boolean>,
+    url: URL,
+    isRedirect: boolean,
+  ): Promise<void> {
     let allowed: boolean;
     try {
-      allowed = await this.#allowUrl(url);
+      allowed = await allowUrl(url);
     } catch (error) {
       if (error instanceof TrawlError) throw error;
       throw new TrawlError(
@@ -465,32 +514,30 @@ class TrawlFetcher implements Fetcher {
     }
   }
 
-  async #withRetries(url: URL, signal: AbortSignal, result: FetchResult): Promise<Exchange> {
+  async #withRetries(url: URL, job: Job, result: FetchResult): Promise<Exchange> {
     let last: Exchange | null = null;
     let statusError: TrawlError | null = null;
     let retry = 0;
     try {
       if (result.attempts === 0) result.attempts = 1;
-      return await pRetry(async () => {
+      return await pRetry(() => {
         last = null;
-        const exchange = await this.#attempt(url, signal);
-        if (RETRY_STATUSES.has(exchange.status)) {
+        return this.#attempt(url, job).then((exchange) => {
+          if (!RETRY_STATUSES.has(exchange.status)) return exchange;
           last = exchange;
           statusError = new TrawlError("HTTP_ERROR", `${url.href}: HTTP ${exchange.status}`, {
             url: url.href,
           });
           throw statusError;
-        }
-        return exchange;
+        });
       }, {
         retries: this.#maxRetries,
         minTimeout: 0,
-        signal,
-        shouldRetry: ({ error }) => error instanceof TrawlError && RETRY_CODES.has(error.code),
+        // No `signal` option: the job's abort reaches the running attempt
+        // directly, and the backoff wait below takes the job's signal.
+        shouldRetry: ({ error }) => job.reason === null && isRetryable(error),
         onFailedAttempt: async ({ error, retriesLeft }) => {
-          if (retriesLeft <= 0 || !(error instanceof TrawlError) || !RETRY_CODES.has(error.code)) {
-            return;
-          }
+          if (retriesLeft <= 0 || job.reason !== null || !isRetryable(error)) return;
           const retryAfter = last ? parseRetryAfter(last.headers["retry-after"]) : null;
           if (retryAfter !== null && (last!.status === 429 || last!.status === 503)) {
             this.#hosts.pause(url.host, Math.min(retryAfter, this.#maxRetryDelayMs));
@@ -499,7 +546,7 @@ class TrawlFetcher implements Fetcher {
           result.attempts++;
           await sleep(
             retryDelayMs(retry++, this.#retryBaseMs, this.#maxRetryDelayMs, retryAfter),
-            signal,
+            job.signal,
           );
         },
       });
@@ -509,22 +556,84 @@ class TrawlFetcher implements Fetcher {
     }
   }
 
-  /** One HTTP exchange under the host slot, rate limits and the global slot. */
-  async #attempt(url: URL, signal: AbortSignal): Promise<Exchange> {
+  /**
+   * One HTTP exchange under the host slot, rate limits and the global slot
+   * (one async frame: thousands of these are alive at once).
+   */
+  async #attempt(url: URL, job: Job): Promise<Exchange> {
     const host = url.host;
-    await this.#hosts.enter(host, signal);
+    const admitted = this.#hosts.enter(host, job);
+    if (admitted !== null) await admitted;
     try {
       if (!this.#global.tryAcquire()) {
         this.#globalWaiting++;
         try {
-          await this.#global.acquire(signal);
+          await this.#global.acquire(job.signal);
         } finally {
           this.#globalWaiting--;
         }
       }
       this.#inFlight++;
       try {
-        return await this.#exchange(url, signal);
+        if (job.reason !== null) throw job.reason;
+        this.#requests++;
+        const href = url.href;
+        const attempt = new Attempt(href, this.#headersTimers, this.#headersTimeoutMs);
+        job.attempt = attempt;
+        const t0 = performance.now();
+        try {
+          const res = await request(url, {
+            dispatcher: this.#dispatcher,
+            method: "GET",
+            headers: this.#headers,
+            opaque: attempt,
+          });
+          const ttfbMs = performance.now() - t0;
+          const status = res.statusCode;
+          const headers = flattenHeaders(res.headers);
+          const exchange: Exchange = {
+            status,
+            headers,
+            body: EMPTY,
+            bytes: 0,
+            ttfbMs,
+            location: null,
+            skipped: false,
+          };
+          if (REDIRECTS.has(status) && headers.location) {
+            exchange.location = headers.location;
+            await res.body.dump();
+            return exchange;
+          }
+          if (RETRY_STATUSES.has(status)) {
+            await res.body.dump();
+            return exchange;
+          }
+          if (
+            this.#allowContentType &&
+            !this.#allowContentType(parseContentType(headers["content-type"]).type)
+          ) {
+            exchange.skipped = true;
+            await res.body.dump();
+            return exchange;
+          }
+          const read = await readBody(res.body, {
+            encoding: headers["content-encoding"],
+            maxBytes: this.#maxBytes,
+            bodyIdleTimeoutMs: this.#bodyIdleTimeoutMs,
+            idle: this.#idleTimers,
+            onIdle: attempt.abortHandler,
+            url: href,
+          });
+          exchange.body = read.body;
+          exchange.bytes = read.wireBytes;
+          return exchange;
+        } catch (error) {
+          throw attempt.reason ?? toTrawlError(error, href);
+        } finally {
+          attempt.done();
+          job.attempt = null;
+        }
       } finally {
         this.#inFlight--;
         this.#global.release();
@@ -533,101 +642,85 @@ class TrawlFetcher implements Fetcher {
       this.#hosts.leave(host);
     }
   }
-
-  async #exchange(url: URL, signal: AbortSignal): Promise<Exchange> {
-    this.#requests++;
-    const href = url.href;
-    const actl = new AbortController();
-    const abort = (reason: unknown) => actl.abort(reason);
-    const onAbort = () => abort(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    let headersTimer: ReturnType<typeof setTimeout> | undefined;
-    const sent: Sent = {
-      onSent: () => {
-        headersTimer = setTimeout(() => {
-          abort(
-            new TrawlError(
-              "HEADERS_TIMEOUT",
-              `${href}: no response headers within ${this.#headersTimeoutMs} ms (headersTimeoutMs)`,
-              { url: href },
-            ),
-          );
-        }, this.#headersTimeoutMs);
-      },
-    };
-    const t0 = performance.now();
-    try {
-      const res = await request(url, {
-        dispatcher: this.#dispatcher,
-        method: "GET",
-        headers: this.#headers,
-        signal: actl.signal,
-        opaque: sent,
-      });
-      clearTimeout(headersTimer);
-      const ttfbMs = performance.now() - t0;
-      const status = res.statusCode;
-      const headers = flattenHeaders(res.headers);
-      const exchange: Exchange = {
-        status,
-        headers,
-        body: EMPTY,
-        bytes: 0,
-        ttfbMs,
-        location: null,
-        skipped: false,
-      };
-      if (REDIRECTS.has(status) && headers.location) {
-        exchange.location = headers.location;
-        await res.body.dump();
-        return exchange;
-      }
-      if (RETRY_STATUSES.has(status)) {
-        await res.body.dump();
-        return exchange;
-      }
-      if (
-        this.#allowContentType &&
-        !this.#allowContentType(parseContentType(headers["content-type"]).type)
-      ) {
-        exchange.skipped = true;
-        await res.body.dump();
-        return exchange;
-      }
-      const read = await readBody(res.body, {
-        encoding: headers["content-encoding"],
-        maxBytes: this.#maxBytes,
-        bodyIdleTimeoutMs: this.#bodyIdleTimeoutMs,
-        onIdle: abort,
-        url: href,
-      });
-      exchange.body = read.body;
-      exchange.bytes = read.wireBytes;
-      return exchange;
-    } catch (error) {
-      throw actl.signal.aborted && actl.signal.reason instanceof TrawlError
-        ? actl.signal.reason
-        : toTrawlError(error, href);
-    } finally {
-      clearTimeout(headersTimer);
-      signal.removeEventListener("abort", onAbort);
-    }
-  }
 }
 
-/** Starts the headers timer when undici writes the request (after connecting). */
-class SentHook implements Dispatcher.DispatchHandler {
-  #handler: Dispatcher.DispatchHandler;
-  #onSent: () => void;
+function isRetryable(error: unknown): boolean {
+  return error instanceof TrawlError && RETRY_CODES.has(error.code);
+}
 
-  constructor(handler: Dispatcher.DispatchHandler, onSent: () => void) {
+function aborted(url: string, why: string): TrawlError {
+  return new TrawlError("ABORTED", `${url}: ${why}`, { url });
+}
+
+/**
+ * One HTTP exchange as undici sees it: wraps undici's handler (through the
+ * compose interceptor) to start the headers timer when the request is written
+ * and to hold the controller that aborts it. Aborting through the controller
+ * instead of an AbortSignal per request saves an AbortController, its
+ * listeners and undici's signal bookkeeping on every request.
+ */
+class Attempt implements Dispatcher.DispatchHandler {
+  /** Why it was aborted (a headers or body timeout, a deadline, the caller), or null. */
+  reason: TrawlError | null = null;
+  /** `abort` bound, for callbacks. */
+  readonly abortHandler: (reason: TrawlError) => void = (reason) => this.abort(reason);
+  #href: string;
+  #timers: TimerQueue;
+  #timeoutMs: number;
+  #handler: Dispatcher.DispatchHandler | null = null;
+  #controller: Dispatcher.DispatchController | null = null;
+  #headersTimer: Timeout | null = null;
+  #finished = false;
+
+  constructor(href: string, timers: TimerQueue, timeoutMs: number) {
+    this.#href = href;
+    this.#timers = timers;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Called by the interceptor with undici's handler for this request. */
+  wrap(handler: Dispatcher.DispatchHandler): Dispatcher.DispatchHandler {
     this.#handler = handler;
-    this.#onSent = onSent;
+    return this;
+  }
+
+  /** Abort the request (now, or as soon as undici starts it). */
+  abort(reason: TrawlError): void {
+    if (this.reason !== null || this.#finished) return;
+    this.reason = reason;
+    this.#stopHeadersTimer();
+    this.#controller?.abort(reason);
+  }
+
+  /** The exchange is over: stop the timers. */
+  done(): void {
+    this.#finished = true;
+    this.#stopHeadersTimer();
+  }
+
+  #stopHeadersTimer(): void {
+    this.#headersTimer?.cancel();
+    this.#headersTimer = null;
   }
 
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
-    this.#onSent();
-    this.#handler.onRequestStart?.(controller, context);
+    this.#controller = controller;
+    this.#handler!.onRequestStart?.(controller, context);
+    if (this.reason !== null) {
+      controller.abort(this.reason);
+      return;
+    }
+    if (this.#finished) return;
+    this.#headersTimer = this.#timers.add(() => {
+      this.#headersTimer = null;
+      this.abort(
+        new TrawlError(
+          "HEADERS_TIMEOUT",
+          `${this.#href}: no response headers within ${this.#timeoutMs} ms (headersTimeoutMs)`,
+          { url: this.#href },
+        ),
+      );
+    });
   }
 
   onRequestUpgrade(
@@ -636,7 +729,7 @@ class SentHook implements Dispatcher.DispatchHandler {
     headers: Record<string, string | string[]>,
     socket: import("node:stream").Duplex,
   ): void {
-    this.#handler.onRequestUpgrade?.(controller, statusCode, headers, socket);
+    this.#handler!.onRequestUpgrade?.(controller, statusCode, headers, socket);
   }
 
   onResponseStart(
@@ -645,22 +738,24 @@ class SentHook implements Dispatcher.DispatchHandler {
     headers: Record<string, string | string[]>,
     statusMessage?: string,
   ): void {
-    this.#handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
+    this.#stopHeadersTimer();
+    this.#handler!.onResponseStart?.(controller, statusCode, headers, statusMessage);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Uint8Array): void {
     // deno-lint-ignore no-explicit-any
-    this.#handler.onResponseData?.(controller, chunk as any);
+    this.#handler!.onResponseData?.(controller, chunk as any);
   }
 
   onResponseEnd(
     controller: Dispatcher.DispatchController,
     trailers: Record<string, string | string[]>,
   ): void {
-    this.#handler.onResponseEnd?.(controller, trailers);
+    this.#handler!.onResponseEnd?.(controller, trailers);
   }
 
   onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
-    this.#handler.onResponseError?.(controller, error);
+    this.#stopHeadersTimer();
+    this.#handler!.onResponseError?.(controller, error);
   }
 }
