@@ -55,12 +55,22 @@ export async function* fetchAll(
     : (urls as Iterable<string | URL>)[Symbol.iterator]();
   const fetchOptions = { signal };
   const done: FetchResult[] = [];
-  const running = new Set<Promise<void>>();
+  let running = 0;
   let wake: (() => void) | null = null;
+  const sleepUntilWoken = async () => {
+    await new Promise<void>((resolve) => wake = resolve);
+    wake = null;
+  };
+  // One shared callback (no closure or promise bookkeeping per URL).
+  const onResult = (result: FetchResult) => {
+    running--;
+    done.push(result);
+    wake?.();
+  };
   let exhausted = false;
   try {
     for (;;) {
-      while (!exhausted && running.size + done.length < maxPending) {
+      while (!exhausted && running + done.length < maxPending) {
         // A sync iterator is not awaited: no microtask hop per URL.
         const next = isAsync
           ? await iterator.next()
@@ -69,24 +79,19 @@ export async function* fetchAll(
           exhausted = true;
           break;
         }
-        const task: Promise<void> = fetcher.fetch(next.value, fetchOptions).then((result) => {
-          running.delete(task);
-          done.push(result);
-          wake?.();
-        });
-        running.add(task);
+        running++;
+        fetcher.fetch(next.value, fetchOptions).then(onResult);
       }
       if (done.length > 0) {
         yield done.shift()!;
         continue;
       }
-      if (exhausted && running.size === 0) return;
-      await new Promise<void>((resolve) => wake = resolve);
-      wake = null;
+      if (exhausted && running === 0) return;
+      await sleepUntilWoken();
     }
   } finally {
     stop.abort();
-    await Promise.all(running);
+    while (running > 0) await sleepUntilWoken();
     if (!exhausted) await iterator.return?.();
     if (!options.fetcher) await fetcher.close();
   }

@@ -514,22 +514,48 @@ class TrawlFetcher implements Fetcher {
     }
   }
 
+  /**
+   * One URL's attempts. The first runs bare; only when it fails retryably does
+   * p-retry take over, handed that failure as its attempt 1, so the common
+   * case keeps no p-retry state alive for the whole request.
+   */
   async #withRetries(url: URL, job: Job, result: FetchResult): Promise<Exchange> {
+    if (result.attempts === 0) result.attempts = 1;
+    let first: Exchange;
+    try {
+      first = await this.#attempt(url, job);
+    } catch (error) {
+      if (this.#maxRetries === 0 || job.reason !== null || !isRetryable(error)) throw error;
+      return await this.#retry(url, job, result, () => Promise.reject(error));
+    }
+    if (this.#maxRetries === 0 || !RETRY_STATUSES.has(first.status)) return first;
+    return await this.#retry(url, job, result, () => Promise.resolve(first));
+  }
+
+  /** The retries, under p-retry; `replay` gives the first attempt's outcome again. */
+  async #retry(
+    url: URL,
+    job: Job,
+    result: FetchResult,
+    replay: (() => Promise<Exchange>) | null,
+  ): Promise<Exchange> {
     let last: Exchange | null = null;
     let statusError: TrawlError | null = null;
     let retry = 0;
+    const check = (exchange: Exchange): Exchange => {
+      if (!RETRY_STATUSES.has(exchange.status)) return exchange;
+      last = exchange;
+      statusError = new TrawlError("HTTP_ERROR", `${url.href}: HTTP ${exchange.status}`, {
+        url: url.href,
+      });
+      throw statusError;
+    };
     try {
-      if (result.attempts === 0) result.attempts = 1;
       return await pRetry(() => {
         last = null;
-        return this.#attempt(url, job).then((exchange) => {
-          if (!RETRY_STATUSES.has(exchange.status)) return exchange;
-          last = exchange;
-          statusError = new TrawlError("HTTP_ERROR", `${url.href}: HTTP ${exchange.status}`, {
-            url: url.href,
-          });
-          throw statusError;
-        });
+        const attempt = replay ?? (() => this.#attempt(url, job));
+        replay = null;
+        return attempt().then(check);
       }, {
         retries: this.#maxRetries,
         minTimeout: 0,
