@@ -20,6 +20,8 @@ const total = Number(arg("total") ?? (quick ? 2_000 : 20_000));
 const latencyMs = 100;
 const levels = (arg("levels") ?? "256,1000,2000").split(",").map(Number);
 const variants = (arg("variants") ?? "bare,layer").split(",");
+/** Runs per (variant, C), in alternating order (bare first, then layer first...). */
+const repeat = Number(arg("repeat") ?? 2);
 
 interface Row {
   variant: string;
@@ -105,7 +107,7 @@ async function measure(
   const row = {
     variant,
     concurrency,
-    rps: total / seconds,
+    rps: latencies.length / seconds,
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
     peakRss,
@@ -124,11 +126,11 @@ async function measure(
   return row;
 }
 
-function layer(origin: string, concurrency: number) {
+function layer(origin: string, concurrency: number, count = total) {
   return async (latencies: number[]) => {
     let errors = 0;
     function* urls() {
-      for (let i = 0; i < total; i++) yield `${origin}/p/${i}`;
+      for (let i = 0; i < count; i++) yield `${origin}/p/${i}`;
     }
     for await (
       const r of fetchAll(urls(), { maxInFlight: concurrency, maxPerHost: concurrency })
@@ -140,7 +142,13 @@ function layer(origin: string, concurrency: number) {
   };
 }
 
-function bare(origin: string, concurrency: number) {
+/** The request headers trawl sends by default, so both variants send the same bytes. */
+const headers = {
+  "user-agent": "trawl/0.1 (+https://github.com/trawl)",
+  "accept-encoding": "gzip, deflate, br",
+};
+
+function bare(origin: string, concurrency: number, count = total) {
   return async (latencies: number[]) => {
     const agent = new Agent({
       connections: concurrency,
@@ -152,11 +160,11 @@ function bare(origin: string, concurrency: number) {
     let next = 0;
     let errors = 0;
     const worker = async () => {
-      while (next < total) {
+      while (next < count) {
         const i = next++;
         const t = performance.now();
         try {
-          const res = await request(`${origin}/p/${i}`, { dispatcher: agent });
+          const res = await request(`${origin}/p/${i}`, { dispatcher: agent, headers });
           await res.body.arrayBuffer();
           if (res.statusCode !== 200) errors++;
         } catch {
@@ -171,40 +179,94 @@ function bare(origin: string, concurrency: number) {
   };
 }
 
+/** Wait until the server has finished with the previous run's connections (its CPU goes quiet). */
+async function settle(): Promise<void> {
+  let last = cpuSeconds(serverPid);
+  for (let i = 0; i < 30; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = cpuSeconds(serverPid);
+    if (!(now - last > 0.005)) return;
+    last = now;
+  }
+}
+
 const server = startServer();
 serverPid = server.child.pid;
 const origin = `http://127.0.0.1:${await server.port}`;
 const rows: Row[] = [];
+const run = (v: string, c: number) =>
+  v === "bare"
+    ? measure("bare undici.request", c, bare(origin, c))
+    : measure("trawl fetchAll", c, layer(origin, c));
 try {
+  // Warm both variants' code (JIT) and the server once, unrecorded, so that
+  // neither pays the cold start inside a measurement.
+  console.error("warm-up:");
+  const warmTotal = Math.min(total, 2_000);
+  for (const v of variants) {
+    await settle();
+    await measure(
+      `warm-up ${v}`,
+      256,
+      v === "bare" ? bare(origin, 256, warmTotal) : layer(origin, 256, warmTotal),
+    );
+  }
   for (const c of levels) {
-    if (variants.includes("bare")) {
-      rows.push(await measure("bare undici.request", c, bare(origin, c)));
+    for (let r = 0; r < repeat; r++) {
+      const order = r % 2 === 0 ? variants : [...variants].reverse();
+      for (const v of order) {
+        await settle();
+        rows.push(await run(v, c));
+      }
     }
-    if (variants.includes("layer")) rows.push(await measure("trawl fetchAll", c, layer(origin, c)));
   }
 } finally {
   server.child.kill();
   await server.child.status;
 }
 
+/** The runs of one (variant, C) summed up: mean req/s and its range, mean p50, worst p99. */
+function combine(runs: Row[]): Row & { min: number; max: number } {
+  const mean = (f: (r: Row) => number) => runs.reduce((n, r) => n + f(r), 0) / runs.length;
+  return {
+    ...runs[0],
+    rps: mean((r) => r.rps),
+    p50: mean((r) => r.p50),
+    p99: Math.max(...runs.map((r) => r.p99)),
+    peakRss: Math.max(...runs.map((r) => r.peakRss)),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    min: Math.min(...runs.map((r) => r.rps)),
+    max: Math.max(...runs.map((r) => r.rps)),
+  };
+}
+
+const summary: (Row & { min: number; max: number })[] = [];
+for (const c of levels) {
+  for (const name of ["bare undici.request", "trawl fetchAll"]) {
+    const runs = rows.filter((r) => r.concurrency === c && r.variant === name);
+    if (runs.length > 0) summary.push(combine(runs));
+  }
+}
+
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
 const lines = [
-  `${total} URLs, server answers after ${latencyMs} ms (separate process), ${navigator.hardwareConcurrency} cores`,
+  `${total} URLs, server answers after ${latencyMs} ms (separate process), ${navigator.hardwareConcurrency} cores; ` +
+  `${repeat} run(s) per row in alternating order after a warm-up: req/s is the mean (range), p50 the mean, p99 the worst`,
   "",
-  "| variant | C | req/s | % of ideal | layer/bare | p50 ms | p99 ms | peak RSS | errors |",
-  "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+  "| variant | C | req/s | range | % of ideal | layer/bare | p50 ms | p99 ms | peak RSS | errors |",
+  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
 ];
-for (const row of rows) {
+for (const row of summary) {
   const ideal = row.concurrency / (latencyMs / 1000);
-  const bareRow = rows.find((r) =>
+  const bareRow = summary.find((r) =>
     r.concurrency === row.concurrency && r.variant.startsWith("bare")
   );
   lines.push(
-    `| ${row.variant} | ${row.concurrency} | ${row.rps.toFixed(0)} | ${
-      (row.rps / ideal * 100).toFixed(0)
-    }% | ${bareRow ? (row.rps / bareRow.rps).toFixed(2) : "-"} | ${row.p50.toFixed(0)} | ${
-      row.p99.toFixed(0)
-    } | ${mb(row.peakRss)} | ${row.errors} |`,
+    `| ${row.variant} | ${row.concurrency} | ${row.rps.toFixed(0)} | ${row.min.toFixed(0)}-${
+      row.max.toFixed(0)
+    } | ${(row.rps / ideal * 100).toFixed(0)}% | ${
+      bareRow ? (row.rps / bareRow.rps).toFixed(2) : "-"
+    } | ${row.p50.toFixed(0)} | ${row.p99.toFixed(0)} | ${mb(row.peakRss)} | ${row.errors} |`,
   );
 }
 console.log(lines.join("\n"));

@@ -415,7 +415,21 @@ class TrawlFetcher implements Fetcher {
           await this.#checkAllowed(this.#allowUrl, url, result.redirects.length > 0);
         }
         result.finalUrl = url.href;
-        const exchange = await this.#withRetries(url, job, result);
+        // The first attempt runs bare; only a retryable failure hands over to
+        // p-retry (given that failure as its attempt 1), so the common case
+        // keeps no p-retry state, nor an extra async frame, alive per request.
+        if (result.attempts === 0) result.attempts = 1;
+        let exchange: Exchange;
+        try {
+          exchange = await this.#attempt(url, job);
+        } catch (error) {
+          if (this.#maxRetries === 0 || job.reason !== null || !isRetryable(error)) throw error;
+          exchange = await this.#retry(url, job, result, () => Promise.reject(error));
+        }
+        if (this.#maxRetries > 0 && RETRY_STATUSES.has(exchange.status)) {
+          const first = exchange;
+          exchange = await this.#retry(url, job, result, () => Promise.resolve(first));
+        }
         result.status = exchange.status;
         result.headers = exchange.headers;
         result.timings.ttfbMs = exchange.ttfbMs;
@@ -512,24 +526,6 @@ class TrawlFetcher implements Fetcher {
         { url: url.href },
       );
     }
-  }
-
-  /**
-   * One URL's attempts. The first runs bare; only when it fails retryably does
-   * p-retry take over, handed that failure as its attempt 1, so the common
-   * case keeps no p-retry state alive for the whole request.
-   */
-  async #withRetries(url: URL, job: Job, result: FetchResult): Promise<Exchange> {
-    if (result.attempts === 0) result.attempts = 1;
-    let first: Exchange;
-    try {
-      first = await this.#attempt(url, job);
-    } catch (error) {
-      if (this.#maxRetries === 0 || job.reason !== null || !isRetryable(error)) throw error;
-      return await this.#retry(url, job, result, () => Promise.reject(error));
-    }
-    if (this.#maxRetries === 0 || !RETRY_STATUSES.has(first.status)) return first;
-    return await this.#retry(url, job, result, () => Promise.resolve(first));
   }
 
   /** The retries, under p-retry; `replay` gives the first attempt's outcome again. */

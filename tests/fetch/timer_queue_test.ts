@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { TimerQueue } from "../../src/fetch/_timer_queue.ts";
+
+Deno.test("TimerQueue: fires in order, not before ms; cancelled entries never fire", async () => {
+  const queue = new TimerQueue(30);
+  const fired: string[] = [];
+  const t0 = performance.now();
+  const at: number[] = [];
+  queue.add(() => (fired.push("a"), at.push(performance.now() - t0)));
+  const b = queue.add(() => fired.push("b"));
+  queue.add(() => (fired.push("c"), at.push(performance.now() - t0)));
+  b.cancel();
+  b.cancel(); // twice is harmless
+  await new Promise((r) => setTimeout(r, 80));
+  assert.deepEqual(fired, ["a", "c"]);
+  assert.ok(at.every((ms) => ms >= 29), `fired at ${at}`);
+});
+
+Deno.test("TimerQueue: an entry added while firing is timed from then; cancelling all stops the timer", async () => {
+  const queue = new TimerQueue(20);
+  const fired: string[] = [];
+  queue.add(() => {
+    fired.push("first");
+    queue.add(() => fired.push("second"));
+  });
+  await new Promise((r) => setTimeout(r, 70));
+  assert.deepEqual(fired, ["first", "second"]);
+  // Nothing pending afterwards: the test sanitizer fails on a leaked timer.
+  const pending = [queue.add(() => fired.push("never")), queue.add(() => fired.push("never"))];
+  for (const p of pending) p.cancel();
+  assert.deepEqual(fired, ["first", "second"]);
+});
