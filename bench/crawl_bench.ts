@@ -45,14 +45,13 @@ async function startSite(args: string[]) {
     if (done) throw new Error("the demo site exited before printing its URL");
     text += value;
   }
-  lines.releaseLock();
   const [url, reachable] = text.split("\n");
   return {
     url: url!,
     expected: Number(reachable),
     async stop() {
       await child.stdin.close();
-      await child.stdout.cancel();
+      await lines.cancel();
       await child.status;
     },
   };
@@ -141,7 +140,7 @@ for (const c of [500, 1000]) {
 rows.push(
   await run(
     `${quick ? 100 : 500} heavy pages (300-500 KB), no delay`,
-    ["--pages", String(quick ? 100 : 500), "--heavy", "--slow-every", "0"],
+    ["--pages", String(quick ? 100 : 500), "--heavy", "--slow-every", "0", "--prerender"],
     128,
     0,
   ),

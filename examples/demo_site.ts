@@ -29,6 +29,11 @@ export interface DemoSiteOptions {
   pageBytes?: number;
   /** Make every page a heavy 300-500 KB document of tables and lists. @default {false} */
   heavy?: boolean;
+  /**
+   * Render every page once at startup and serve the stored bytes (as a static file
+   * server would), so benchmarks measure the crawler, not this server. @default {false}
+   */
+  prerender?: boolean;
   /** Port; 0 picks a free one. @default {0} */
   port?: number;
   /** Stop serving when this aborts. @default {undefined} */
@@ -70,6 +75,14 @@ export function serveDemoSite(options: DemoSiteOptions = {}): DemoSite {
   const slowMs = options.slowMs ?? 300;
   const padding = options.heavy ? "" : filler(Math.max(0, (options.pageBytes ?? 2048) - 600));
   const hits = new Map<string, number>();
+  const render = (index: number) =>
+    options.heavy
+      ? heavyPage(index, pages, linksPerPage)
+      : pagePage(index, pages, linksPerPage, padding);
+  const encoder = new TextEncoder();
+  const rendered = options.prerender
+    ? Array.from({ length: pages }, (_, i) => encoder.encode(render(i)))
+    : null;
 
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: options.port ?? 0, onListen() {}, signal: options.signal },
@@ -191,11 +204,11 @@ function filler(bytes: number): string {
   return sentence.repeat(Math.ceil(bytes / sentence.length)).slice(0, bytes);
 }
 
-function html(body: string): Response {
+function html(body: string | Uint8Array<ArrayBuffer>): Response {
   return text(body, "text/html; charset=utf-8");
 }
 
-function text(body: string, type: string): Response {
+function text(body: string | Uint8Array<ArrayBuffer>, type: string): Response {
   return new Response(body, { headers: { "content-type": type } });
 }
 
@@ -208,6 +221,7 @@ if (import.meta.main) {
       "slow-every": { type: "string", default: "25" },
       "page-bytes": { type: "string", default: "2048" },
       heavy: { type: "boolean", default: false },
+      prerender: { type: "boolean", default: false },
       port: { type: "string", default: "0" },
     },
   });
@@ -218,6 +232,7 @@ if (import.meta.main) {
     slowEvery: Number(values["slow-every"]),
     pageBytes: Number(values["page-bytes"]),
     heavy: values.heavy,
+    prerender: values.prerender,
     port: Number(values.port),
     signal: controller.signal,
   });

@@ -101,6 +101,13 @@ export interface CrawlRun extends AsyncIterable<CrawlRecord> {
 const FETCHED_TYPES = new Set(["text/html", "application/xhtml+xml", "text/plain"]);
 const HTML_TYPES = new Set(["text/html", "application/xhtml+xml"]);
 const MAX_PENDING_RECORDS = 1024;
+/**
+ * Body bytes fetched and waiting for (or in) the parse pool before admission pauses:
+ * the backlog is bounded by size, as Scrapy bounds its scraper slot, not by a page
+ * count that a burst of small pages would hit at once.
+ */
+const MAX_PARSE_BACKLOG_BYTES = 64 * 2 ** 20;
+const MAX_PARSE_BACKLOG_PAGES = 4096;
 
 /**
  * Crawl from `seeds`, yielding exactly one record per attempted URL, in completion order.
@@ -134,6 +141,8 @@ class CrawlEngine implements CrawlRun {
   #failure: unknown = undefined;
   #out: CrawlRecord[] = [];
   #outHead = 0;
+  /** Body bytes handed to the parse pool and not yet parsed. */
+  #parseBacklogBytes = 0;
   /** Resolved (and replaced) whenever anything changes: a record, a finished task, a seed, stop(). */
   #changed = Promise.withResolvers<void>();
 
@@ -243,6 +252,7 @@ class CrawlEngine implements CrawlRun {
     });
     const pool = createParsePool({
       workers: o.workers,
+      maxQueued: MAX_PARSE_BACKLOG_PAGES,
       select: o.select ?? [],
       extractModule: o.extractModule,
     });
@@ -266,9 +276,10 @@ class CrawlEngine implements CrawlRun {
     const pump = this.#pumpSeeds(frontier, signal);
     try {
       while (!signal.aborted) {
-        // The one backpressure check: a global slot, room in the parse pool, room for records.
+        // The one backpressure check: a global slot, room in the parse backlog, room for records.
         while (
-          !this.#stopping && !signal.aborted && scheduler.free > 0 && pool.size < pool.capacity &&
+          !this.#stopping && !signal.aborted && scheduler.free > 0 &&
+          this.#parseBacklogBytes < MAX_PARSE_BACKLOG_BYTES && pool.size < pool.capacity &&
           this.#out.length - this.#outHead < MAX_PENDING_RECORDS
         ) {
           const [lease] = await frontier.take(1, { excludeHosts: scheduler.blockedHosts() });
@@ -401,6 +412,8 @@ class CrawlEngine implements CrawlRun {
       };
       const html = result.contentType === null || HTML_TYPES.has(result.contentType);
       if (result.error === null && result.status !== null && result.status < 300 && html) {
+        const size = result.body.byteLength;
+        this.#parseBacklogBytes += size;
         const page = await w.pool.parse({
           url,
           finalUrl: result.finalUrl,
@@ -408,7 +421,10 @@ class CrawlEngine implements CrawlRun {
           headers: result.headers,
           body: result.body,
           depth,
-        }, { signal: w.signal });
+        }, { signal: w.signal }).finally(() => {
+          this.#parseBacklogBytes -= size;
+          this.#notify();
+        });
         record.title = page.title;
         record.data = page.data;
         record.error = page.error && { code: page.error.code, message: page.error.message };

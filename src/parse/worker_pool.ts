@@ -6,6 +6,7 @@
  * @module
  */
 
+import { whenAborted } from "../_abortable.ts";
 import { deserializeError, TrawlError } from "../trawl_error.ts";
 import type { JobMessage, WorkerReply } from "./_worker_main.ts";
 import { resolveModuleUrl } from "./_module_url.ts";
@@ -162,10 +163,10 @@ class Pool<I, O> implements WorkerPool<I, O> {
         cleanup: () => {
           job.input = undefined;
           job.transfer = [];
-          signal?.removeEventListener("abort", onAbort);
+          forget();
         },
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      const forget = signal ? whenAborted(signal, onAbort) : () => {};
       if (this.size < this.capacity) this.#queue.push(job);
       else this.#blocked.push(job);
       this.#dispatch();
@@ -177,20 +178,19 @@ class Pool<I, O> implements WorkerPool<I, O> {
     if (refusal) return Promise.reject(refusal);
     if (this.size < this.capacity && this.#blocked.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const onAbort = () => waiter.reject(aborted(signal!));
       const waiter = {
         resolve: () => {
           this.#waiters.delete(waiter);
-          signal?.removeEventListener("abort", onAbort);
+          forget();
           resolve();
         },
         reject: (e: unknown) => {
           this.#waiters.delete(waiter);
-          signal?.removeEventListener("abort", onAbort);
+          forget();
           reject(e);
         },
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      const forget = signal ? whenAborted(signal, () => waiter.reject(aborted(signal))) : () => {};
       this.#waiters.add(waiter);
     });
   }
