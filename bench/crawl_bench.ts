@@ -131,6 +131,7 @@ for (const c of [500, 1000]) {
         "0",
         "--page-bytes",
         "15000",
+        "--prerender",
       ],
       c,
       100,
