@@ -31,6 +31,8 @@ interface Row {
   p99: number;
   peakRss: number;
   errors: number;
+  /** Client CPU time (all threads, GC included) per request: steadier than req/s on a shared machine. */
+  cpuUs: number;
 }
 
 function startServer(): { port: Promise<number>; child: Deno.ChildProcess } {
@@ -112,6 +114,7 @@ async function measure(
     p99: percentile(latencies, 0.99),
     peakRss,
     errors,
+    cpuUs: (cpu1[0] - cpu0[0]) * 1e6 / latencies.length,
   };
   const delta = (k: string) => (tcp1[k] ?? 0) - (tcp0[k] ?? 0);
   console.error(
@@ -235,6 +238,7 @@ function combine(runs: Row[]): Row & { min: number; max: number } {
     p99: Math.max(...runs.map((r) => r.p99)),
     peakRss: Math.max(...runs.map((r) => r.peakRss)),
     errors: runs.reduce((n, r) => n + r.errors, 0),
+    cpuUs: mean((r) => r.cpuUs),
     min: Math.min(...runs.map((r) => r.rps)),
     max: Math.max(...runs.map((r) => r.rps)),
   };
@@ -253,8 +257,8 @@ const lines = [
   `${total} URLs, server answers after ${latencyMs} ms (separate process), ${navigator.hardwareConcurrency} cores; ` +
   `${repeat} run(s) per row in alternating order after a warm-up: req/s is the mean (range), p50 the mean, p99 the worst`,
   "",
-  "| variant | C | req/s | range | % of ideal | layer/bare | p50 ms | p99 ms | peak RSS | errors |",
-  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  "| variant | C | req/s | range | % of ideal | layer/bare | p50 ms | p99 ms | client CPU µs/req | peak RSS | errors |",
+  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
 ];
 for (const row of summary) {
   const ideal = row.concurrency / (latencyMs / 1000);
@@ -266,7 +270,9 @@ for (const row of summary) {
       row.max.toFixed(0)
     } | ${(row.rps / ideal * 100).toFixed(0)}% | ${
       bareRow ? (row.rps / bareRow.rps).toFixed(2) : "-"
-    } | ${row.p50.toFixed(0)} | ${row.p99.toFixed(0)} | ${mb(row.peakRss)} | ${row.errors} |`,
+    } | ${row.p50.toFixed(0)} | ${row.p99.toFixed(0)} | ${row.cpuUs.toFixed(0)} | ${
+      mb(row.peakRss)
+    } | ${row.errors} |`,
   );
 }
 console.log(lines.join("\n"));
