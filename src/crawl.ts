@@ -319,7 +319,9 @@ class CrawlEngine implements CrawlRun {
     const maxQueued = this.#options.maxQueued ?? 10_000;
     const seeds = toAsyncIterator(this.#seeds);
     try {
-      while (!this.#stopping && !signal.aborted) {
+      // Once --max-pages URLs are admitted, no seed can get in: stop reading (a 10-million-line
+      // file is not read to the end for nothing).
+      while (!this.#stopping && !signal.aborted && !frontier.full) {
         const changed = this.#changed.promise;
         if ((await frontier.counts()).queued >= maxQueued) {
           await changed;
@@ -330,14 +332,14 @@ class CrawlEngine implements CrawlRun {
           if (next.done) {
             this.#seedsDone = true;
             if ((this.#options.maxDepth ?? 0) === 0) {
-              this.stats.total = this.stats.seeds - this.stats.duplicateSeeds;
+              this.stats.total = this.stats.seeds - this.stats.duplicateSeeds -
+                this.stats.overLimitSeeds;
             }
             return;
           }
-          await this.#addSeed(
-            frontier,
-            typeof next.value === "string" ? { url: next.value } : next.value,
-          );
+          const seed = typeof next.value === "string" ? { url: next.value } : next.value;
+          await this.#addSeed(frontier, seed);
+          if (frontier.full) break;
         }
       }
     } catch (error) {
@@ -356,8 +358,12 @@ class CrawlEngine implements CrawlRun {
     const outcome = await frontier.addSeed(seed.url);
     this.#notify();
     if (outcome.ok) return;
-    if ("duplicate" in outcome && outcome.duplicate) {
+    if (outcome.duplicate) {
       this.stats.duplicateSeeds++;
+      return;
+    }
+    if (outcome.overLimit) {
+      this.stats.overLimitSeeds++;
       return;
     }
     this.stats.invalidSeeds++;

@@ -35,6 +35,8 @@ export interface CrawlStatsSnapshot {
   invalidSeeds: number;
   /** Seed lines repeating an earlier seed. */
   duplicateSeeds: number;
+  /** Seeds refused by `maxPages` or the per-host budget. */
+  overLimitSeeds: number;
   /** Followed links by outcome. */
   links: LinkCounts;
   /** URLs waiting in the frontier. */
@@ -90,6 +92,8 @@ export class CrawlStats {
   invalidSeeds = 0;
   /** Repeated seed lines. */
   duplicateSeeds = 0;
+  /** Seeds refused by `maxPages` or the per-host budget. */
+  overLimitSeeds = 0;
   /** URLs waiting in the frontier (set by the crawler). */
   queued = 0;
   /** Requests in flight (set by the crawler). */
@@ -164,6 +168,7 @@ export class CrawlStats {
       seeds: this.seeds,
       invalidSeeds: this.invalidSeeds,
       duplicateSeeds: this.duplicateSeeds,
+      overLimitSeeds: this.overLimitSeeds,
       links: { ...this.links },
       queued: this.queued,
       inFlight: this.inFlight,

@@ -35,7 +35,7 @@ export interface FrontierOptions {
   include?: readonly string[];
   /** Links matching any of these are skipped (same syntax as `include`). @default {[]} */
   exclude?: readonly string[];
-  /** Most URLs admitted in total, seeds included (seeds are always admitted). @default {Infinity} */
+  /** Most URLs admitted in total, seeds included. @default {Infinity} */
   maxPages?: number;
   /** Most URLs admitted per host (`URL.host`), seeds included. @default {Infinity} */
   maxPagesPerHost?: number;
@@ -60,9 +60,16 @@ export interface FrontierOptions {
  * ```
  */
 export type SeedOutcome =
-  | { ok: true; entry: FrontierEntry; duplicate?: undefined; error?: undefined }
-  | { ok: false; duplicate: true; error?: undefined }
-  | { ok: false; duplicate?: false; error: ErrorInfo };
+  | {
+    ok: true;
+    entry: FrontierEntry;
+    duplicate?: undefined;
+    overLimit?: undefined;
+    error?: undefined;
+  }
+  | { ok: false; duplicate: true; overLimit?: undefined; error?: undefined }
+  | { ok: false; overLimit: true; duplicate?: undefined; error?: undefined }
+  | { ok: false; error: ErrorInfo; duplicate?: undefined; overLimit?: undefined };
 
 export type { LinkOutcome } from "../types.ts";
 
@@ -90,6 +97,8 @@ export interface Frontier {
   addLinks(depth: number, links: readonly { url: string }[]): Promise<LinkOutcome>;
   /** Running totals over every `addLinks` call (a copy). */
   readonly stats: LinkOutcome;
+  /** Whether `maxPages` URLs were admitted: nothing more will be (reading more seeds is pointless). */
+  readonly full: boolean;
   /** {@linkcode FrontierStore.take} */
   take(max: number, options?: TakeOptions): Promise<Lease[]>;
   /** {@linkcode FrontierStore.done} */
@@ -201,6 +210,9 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
     return serialized(async (): Promise<SeedOutcome> => {
       const url = parse(raw);
       if (!(url instanceof URL)) return { ok: false, error: url };
+      if (admitted >= maxPages || (perHost.get(url.host) ?? 0) >= maxPagesPerHost) {
+        return { ok: false, overLimit: true };
+      }
       const entry: FrontierEntry = { url: url.href, depth: 0, host: url.host };
       const key = scopeKey(url, scope);
       const added = await store.add([entry]);
@@ -275,6 +287,9 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
     addLinks,
     get stats(): LinkOutcome {
       return { ...totals };
+    },
+    get full(): boolean {
+      return admitted >= maxPages;
     },
     take: (max, takeOptions) => store.take(max, takeOptions),
     done: (lease) => store.done(lease),

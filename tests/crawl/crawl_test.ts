@@ -214,3 +214,27 @@ Deno.test("crawl(): maxPages caps admitted URLs and scope keeps other hosts out"
     await site.shutdown();
   }
 });
+
+Deno.test("crawl(): maxPages also caps seeds, and seed reading stops once the crawl is full", async () => {
+  const site = serve(() => html("<title>s</title>"));
+  let pulled = 0;
+  function* seeds() {
+    for (let i = 0; i < 1_000_000; i++) {
+      pulled++;
+      yield `${site.url}/s/${i}`;
+    }
+  }
+  try {
+    const records = await collect(crawl(seeds(), { maxPages: 10, robots: false }));
+    assert.equal(records.length, 10);
+    assert.ok(pulled <= 10 + 1, `stopped reading seeds after ${pulled}`);
+    const run = crawl([`${site.url}/a`, `${site.url}/b`, `${site.url}/c`], {
+      maxPagesPerHost: 2,
+      robots: false,
+    });
+    assert.equal((await collect(run)).length, 2);
+    assert.equal(run.stats.overLimitSeeds, 1);
+  } finally {
+    await site.server.shutdown();
+  }
+});

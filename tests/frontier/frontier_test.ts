@@ -310,3 +310,14 @@ Deno.test("pass-throughs lease from the store", async () => {
   await f.done(again);
   assert.deepEqual(await f.counts(), { seen: 1, queued: 0, leased: 0, done: 1 });
 });
+
+Deno.test("frontier: seeds past maxPages or the per-host budget are refused as overLimit; full says so", async () => {
+  const frontier = createFrontier(createMemoryFrontierStore(), { maxPages: 3, maxPagesPerHost: 2 });
+  assert.equal((await frontier.addSeed("http://a.test/1")).ok, true);
+  assert.equal((await frontier.addSeed("http://a.test/2")).ok, true);
+  assert.deepEqual(await frontier.addSeed("http://a.test/3"), { ok: false, overLimit: true });
+  assert.equal(frontier.full, false);
+  assert.equal((await frontier.addSeed("http://b.test/1")).ok, true);
+  assert.equal(frontier.full, true);
+  assert.deepEqual(await frontier.addSeed("http://c.test/1"), { ok: false, overLimit: true });
+});
