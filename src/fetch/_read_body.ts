@@ -99,8 +99,10 @@ export function readBody(body: Readable, options: ReadBodyOptions): Promise<Body
       if (settled) return;
       settled = true;
       idle.cancel();
-      body.off("data", onData).off("end", onEnd).off("error", finish).off("close", onClose);
+      // On success the stream has ended: its listeners are left to go with it
+      // (every handler is a no-op once settled).
       if (error === null) return resolve({ body: concat(parts, size), wireBytes });
+      body.off("data", onData).off("end", onEnd).off("error", finish).off("close", onClose);
       body.on("error", noop).destroy();
       decoder?.on("error", noop).destroy();
       reject(error);
