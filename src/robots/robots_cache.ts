@@ -201,7 +201,11 @@ export function createRobotsCache(fetchPage: FetchPage, options: RobotsOptions):
 
   async function load(origin: string): Promise<Rules> {
     const robotsUrl = `${origin}/robots.txt`;
-    const timeout = AbortSignal.timeout(timeoutMs);
+    // A timer cleared when the fetch ends: AbortSignal.timeout() would keep the process
+    // alive until it fires (30 s after a crawl that is long finished).
+    const deadline = new AbortController();
+    const timeout = deadline.signal;
+    const timer = setTimeout(() => deadline.abort(), timeoutMs);
     const signal = cacheSignal ? AbortSignal.any([cacheSignal, timeout]) : timeout;
     let result: FetchResult;
     try {
@@ -210,6 +214,8 @@ export function createRobotsCache(fetchPage: FetchPage, options: RobotsOptions):
       if (cacheSignal?.aborted) throw aborted(robotsUrl, cacheSignal);
       const message = cause instanceof Error ? cause.message : String(cause);
       return unreachable(robotsUrl, timeout.aborted ? `no answer in ${timeoutMs} ms` : message);
+    } finally {
+      clearTimeout(timer);
     }
     if (cacheSignal?.aborted) throw aborted(robotsUrl, cacheSignal);
     if (timeout.aborted && result.status === null) {

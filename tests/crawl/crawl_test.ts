@@ -238,3 +238,29 @@ Deno.test("crawl(): maxPages also caps seeds, and seed reading stops once the cr
     await site.server.shutdown();
   }
 });
+
+Deno.test("crawl(): a script that crawls exits on its own (no timer outlives the crawl)", async () => {
+  const site = serveDemoSite({ pages: 5, slowEvery: 0 });
+  try {
+    const script = `import { crawl } from ${
+      JSON.stringify(new URL("../../mod.ts", import.meta.url).href)
+    };
+      for await (const r of crawl([${
+      JSON.stringify(site.url)
+    }], { maxDepth: 1 })) console.log(r.status);`;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // The robots.txt deadline once kept such a process alive for 30 s after the crawl.
+    const guard = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const { code, signal, stdout } = await child.output();
+    clearTimeout(guard);
+    assert.equal(signal, null, "the process had to be killed: something kept it alive");
+    assert.equal(code, 0);
+    assert.equal(new TextDecoder().decode(stdout).split("\n").filter((l) => l === "200").length, 3);
+  } finally {
+    await site.shutdown();
+  }
+});
