@@ -26,12 +26,17 @@ export type WorkerReply =
   | { type: "done"; id: number; value: unknown }
   | { type: "failed"; id: number; error: ReturnType<typeof serializeError> };
 
-/** Serve `mod[exportName](input)` for every job message, one at a time. */
+/**
+ * Serve `mod[exportName](input)` for every job message, strictly one at a time
+ * and in order (the pool posts several ahead and matches replies in order, and a
+ * job's time limit runs from when the previous one replied).
+ */
 export function serveWorker(mod: Record<string, unknown>, exportName: string, moduleUrl: string) {
   const fn = mod[exportName];
   const post = (reply: WorkerReply) => self.postMessage(reply);
-  self.onmessage = async (event: MessageEvent<JobMessage>) => {
-    const { id, input } = event.data;
+  const inbox: JobMessage[] = [];
+  let draining = false;
+  const runOne = async ({ id, input }: JobMessage) => {
     try {
       if (typeof fn !== "function") {
         throw new TrawlError(
@@ -53,6 +58,15 @@ export function serveWorker(mod: Record<string, unknown>, exportName: string, mo
     } catch (e) {
       post({ type: "failed", id, error: serializeError(e, "EXTRACT_ERROR") });
     }
+  };
+  const drain = async () => {
+    draining = true;
+    for (let job = inbox.shift(); job !== undefined; job = inbox.shift()) await runOne(job);
+    draining = false;
+  };
+  self.onmessage = (event: MessageEvent<JobMessage>) => {
+    inbox.push(event.data);
+    if (!draining) void drain();
   };
   post({ type: "ready" });
 }

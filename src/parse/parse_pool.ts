@@ -16,8 +16,18 @@ export interface ParsePoolOptions {
   workers?: number;
   /** Pages that may wait for a free worker; `parse()` waits beyond that. @default {2 * workers} */
   maxQueued?: number;
-  /** Per-page time limit; past it the page fails with `EXTRACT_TIMEOUT`. @default {10000} */
+  /**
+   * Per-page time limit, from when a worker starts the page; past it the page
+   * fails with `EXTRACT_TIMEOUT`.
+   * @default {10000}
+   */
   timeoutMs?: number;
+  /**
+   * Pages posted to one worker at once (the one it parses plus the next ones), so
+   * it never idles waiting for a busy main thread. 1 turns pipelining off.
+   * @default {8}
+   */
+  maxJobsPerWorker?: number;
   /**
    * CSS fields, `name=selector[@text|@html|@attr][[]]` (see `parseSelectSpec`).
    * The grammar is checked here; check the CSS too with `checkSelectSpecs` first.
@@ -31,8 +41,10 @@ export interface ParsePoolOptions {
    */
   extractModule?: string | URL;
   /**
-   * Transfer the body's buffer to the worker instead of copying it. The
-   * caller's `page.body` is then detached (empty) after `parse()`.
+   * Transfer the body's buffer to the worker instead of copying it when the page
+   * goes to an idle worker; the caller's `page.body` may then be detached (empty)
+   * after `parse()`. A page posted behind another on a busy worker is copied (the
+   * pool keeps it to re-send should that worker die first).
    * @default {true}
    */
   transferBody?: boolean;
@@ -102,6 +114,7 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
       workers: options.workers,
       maxQueued: options.maxQueued,
       timeoutMs: options.timeoutMs,
+      maxJobsPerWorker: options.maxJobsPerWorker,
       name: extractUrl ? `the page extractor with ${extractUrl}` : "the page extractor",
     },
   );

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { TrawlError } from "../../src/trawl_error.ts";
 import { createWorkerPool } from "../../src/parse/worker_pool.ts";
 
+/** What the `tagged` fixture returns. */
+type Tagged = { value: unknown; worker: string };
 const JOBS = new URL("./fixtures/jobs.ts", import.meta.url);
 const isCode = (code: string) => (e: unknown) => {
   assert.ok(e instanceof TrawlError, String(e));
@@ -165,8 +167,104 @@ Deno.test("worker pool: abort and close reject with ABORTED and POOL_CLOSED", as
   await pool.close(); // idempotent
 });
 
+Deno.test("worker pool: pipelined: a stuck head job times out; the jobs posted behind it run on the replacement", async () => {
+  await using pool = createWorkerPool<{ mode: string; value?: unknown }, Tagged>(
+    JOBS,
+    { exportName: "tagged", workers: 1, maxQueued: 8, maxJobsPerWorker: 4, timeoutMs: 400 },
+  );
+  const first = await pool.run({ mode: "ok", value: 0 }); // the worker is up: the next 4 go at once
+  const jobs = [
+    pool.run({ mode: "loop" }),
+    ...Array.from({ length: 5 }, (_, i) => pool.run({ mode: "ok", value: i + 1 })),
+  ];
+  const [stuck, ...rest] = await Promise.allSettled(jobs);
+  assert.equal(stuck.status, "rejected");
+  isCode("EXTRACT_TIMEOUT")(stuck.reason);
+  const values = rest.map((r) => {
+    assert.equal(r.status, "fulfilled");
+    return r.value;
+  });
+  assert.deepEqual(values.map((v) => v.value), [1, 2, 3, 4, 5]);
+  for (const v of values) assert.notEqual(v.worker, first.worker); // re-sent to the new worker
+  assert.equal(pool.size, 0);
+});
+
+Deno.test("worker pool: pipelined: a crash fails only the running job; those behind it are re-sent", async () => {
+  await using pool = createWorkerPool<{ mode: string; value?: unknown }, Tagged>(
+    JOBS,
+    { exportName: "tagged", workers: 1, maxQueued: 8, maxJobsPerWorker: 4, timeoutMs: 3000 },
+  );
+  const first = await pool.run({ mode: "ok", value: 0 });
+  const [crashed, ...rest] = await Promise.allSettled([
+    pool.run({ mode: "crash" }),
+    ...Array.from({ length: 5 }, (_, i) => pool.run({ mode: "ok", value: i + 1 })),
+  ]);
+  assert.equal(crashed.status, "rejected");
+  isCode("WORKER_CRASHED")(crashed.reason);
+  const values = rest.map((r) => {
+    assert.equal(r.status, "fulfilled");
+    return r.value;
+  });
+  assert.deepEqual(values.map((v) => v.value), [1, 2, 3, 4, 5]);
+  for (const v of values) assert.notEqual(v.worker, first.worker);
+});
+
+Deno.test("worker pool: pipelined: the time limit counts from a job's start, not from when it was posted", async () => {
+  // Three 400 ms jobs posted at once to one worker: the last ends ~1200 ms after
+  // posting, past the 1000 ms limit, yet each one runs well within it.
+  await using pool = createWorkerPool<{ ms: number; value: number }, number>(JOBS, {
+    exportName: "slow",
+    workers: 1,
+    maxQueued: 4,
+    maxJobsPerWorker: 4,
+    timeoutMs: 1000,
+  });
+  await pool.run({ ms: 1, value: -1 });
+  const results = await Promise.all([0, 1, 2].map((value) => pool.run({ ms: 400, value })));
+  assert.deepEqual(results, [0, 1, 2]);
+});
+
+Deno.test("worker pool: pipelined: aborting a posted job rejects it; its reply is dropped; size counts it no more", async () => {
+  await using pool = createWorkerPool<{ ms: number; value: string }, string>(JOBS, {
+    exportName: "slow",
+    workers: 1,
+    maxQueued: 3,
+    maxJobsPerWorker: 4,
+  });
+  await pool.run({ ms: 1, value: "warm" });
+  const controller = new AbortController();
+  const head = pool.run({ ms: 100, value: "head" });
+  const posted = pool.run({ ms: 1, value: "posted" }, { signal: controller.signal });
+  const after = pool.run({ ms: 1, value: "after" });
+  assert.equal(pool.size, 3);
+  controller.abort();
+  await assert.rejects(posted, isCode("ABORTED"));
+  assert.equal(pool.size, 2);
+  assert.deepEqual(await Promise.all([head, after]), ["head", "after"]);
+  assert.equal(pool.size, 0);
+});
+
+Deno.test("worker pool: pipelined: jobs keep their order; a second worker starts while jobs wait behind the first", async () => {
+  await using pool = createWorkerPool<{ mode: string; value?: unknown; ms?: number }, Tagged>(
+    JOBS,
+    { exportName: "tagged", workers: 2, maxQueued: 4, maxJobsPerWorker: 8 },
+  );
+  const first = await pool.run({ mode: "ok", value: -1 }); // one worker up; all 6 places fit its pipeline
+  const results = await Promise.all(
+    Array.from({ length: 24 }, (_, i) => pool.run({ mode: "ok", value: i, ms: 20 })),
+  );
+  assert.deepEqual(results.map((r) => r.value), Array.from({ length: 24 }, (_, i) => i));
+  const workers = new Set(results.map((r) => r.worker));
+  assert.equal(workers.size, 2);
+  assert.ok(workers.has(first.worker));
+});
+
 Deno.test("worker pool: bad options are INVALID_OPTION", () => {
-  for (const options of [{ workers: 0 }, { maxQueued: -1 }, { timeoutMs: 1.5 }]) {
+  for (
+    const options of [{ workers: 0 }, { maxQueued: -1 }, { timeoutMs: 1.5 }, {
+      maxJobsPerWorker: 0,
+    }]
+  ) {
     assert.throws(() => createWorkerPool(JOBS, options), isCode("INVALID_OPTION"));
   }
 });
