@@ -25,7 +25,7 @@ export interface ParsePoolOptions {
   /**
    * Pages posted to one worker at once (the one it parses plus the next ones), so
    * it never idles waiting for a busy main thread. 1 turns pipelining off.
-   * @default {8}
+   * @default {16}
    */
   maxJobsPerWorker?: number;
   /**
