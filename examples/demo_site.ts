@@ -97,13 +97,7 @@ export function serveDemoSite(options: DemoSiteOptions = {}): DemoSite {
 
       if (pathname === "/robots.txt") return text(ROBOTS, "text/plain");
       if (pathname === "/") return html(indexPage(pages));
-      if (page && index < pages) {
-        return html(
-          options.heavy
-            ? heavyPage(index, pages, linksPerPage)
-            : pagePage(index, pages, linksPerPage, padding),
-        );
-      }
+      if (page && index < pages) return html(rendered ? rendered[index]! : render(index));
       if (pathname === "/moved") {
         return new Response(null, { status: 301, headers: { location: "/landing" } });
       }
