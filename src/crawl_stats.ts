@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { CrawlRecord, LinkOutcome } from "./types.ts";
+import { type CrawlRecord, emptyLinkOutcome, type LinkOutcome } from "./types.ts";
 
 /** Counts of followed links by what happened to them: the frontier's outcomes plus `found`. */
 export interface LinkCounts extends LinkOutcome {
@@ -101,16 +101,7 @@ export class CrawlStats {
   /** Total URLs to attempt, when known (set by the crawler). */
   total: number | null = null;
   /** Followed links by outcome. */
-  readonly links: LinkCounts = {
-    found: 0,
-    added: 0,
-    duplicate: 0,
-    outOfScope: 0,
-    excluded: 0,
-    overDepth: 0,
-    overLimit: 0,
-    invalid: 0,
-  };
+  readonly links: LinkCounts = { found: 0, ...emptyLinkOutcome() };
 
   /** Count one written record; `attempts` is how many fetch attempts it took (0 if none). */
   addRecord(record: CrawlRecord, attempts: number): void {

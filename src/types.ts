@@ -130,6 +130,29 @@ export interface LinkOutcome {
   invalid: number;
 }
 
+/**
+ * A {@linkcode LinkOutcome} with every count at zero.
+ *
+ * @example Start counting
+ * ```ts
+ * import { emptyLinkOutcome } from "./types.ts";
+ *
+ * const totals = emptyLinkOutcome();
+ * totals.added += 3;
+ * ```
+ */
+export function emptyLinkOutcome(): LinkOutcome {
+  return {
+    added: 0,
+    duplicate: 0,
+    outOfScope: 0,
+    excluded: 0,
+    overDepth: 0,
+    overLimit: 0,
+    invalid: 0,
+  };
+}
+
 /** The error of an output record: a stable code and a message. */
 export interface RecordError {
   /** Stable code, e.g. `"DEADLINE"` or `"ROBOTS_DISALLOWED"`. */

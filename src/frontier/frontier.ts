@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ErrorInfo, LinkOutcome } from "../types.ts";
+import { emptyLinkOutcome, type ErrorInfo, type LinkOutcome } from "../types.ts";
 import { TrawlError } from "../trawl_error.ts";
 import { normalizeUrl } from "../url.ts";
 import type {
@@ -109,18 +109,6 @@ export interface Frontier {
   counts(): Promise<FrontierCounts>;
 }
 
-function emptyOutcome(): LinkOutcome {
-  return {
-    added: 0,
-    duplicate: 0,
-    outOfScope: 0,
-    excluded: 0,
-    overDepth: 0,
-    overLimit: 0,
-    invalid: 0,
-  };
-}
-
 function checkLimit(name: string, value: number, min: number): number {
   if (Number.isNaN(value) || value < min || (Number.isFinite(value) && !Number.isInteger(value))) {
     throw new TrawlError(
@@ -172,7 +160,7 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
 
   const scopeKeys = new Set<string>();
   const perHost = new Map<string, number>();
-  const totals = emptyOutcome();
+  const totals = emptyLinkOutcome();
   let admitted = 0;
   let tail: Promise<unknown> = Promise.resolve();
 
@@ -231,7 +219,7 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
 
   function addLinks(depth: number, links: readonly { url: string }[]): Promise<LinkOutcome> {
     return serialized(async () => {
-      const outcome = emptyOutcome();
+      const outcome = emptyLinkOutcome();
       const childDepth = depth + 1;
       const unique = new Set<string>();
       let pending: FrontierEntry[] = [];
