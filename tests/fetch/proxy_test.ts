@@ -1,0 +1,78 @@
+// --proxy / FetcherOptions.proxy through a real (tiny) proxy on loopback: it answers CONNECT by
+// tunnelling to the target, and absolute-form requests by forwarding them, recording each.
+import assert from "node:assert/strict";
+import { createFetcher } from "../../mod.ts";
+
+function startProxy() {
+  const seen: string[] = [];
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  const done = (async () => {
+    for await (const client of listener) {
+      conns.add(client);
+      (async () => {
+        const buffer = new Uint8Array(16 * 1024);
+        const n = await client.read(buffer);
+        if (n === null) return client.close();
+        const head = new TextDecoder().decode(buffer.subarray(0, n));
+        const [method, target] = head.split(" ");
+        seen.push(`${method} ${target}`);
+        const { hostname, port } = method === "CONNECT"
+          ? new URL(`http://${target}`)
+          : new URL(target!);
+        const upstream = await Deno.connect({ hostname, port: Number(port || 80) });
+        conns.add(upstream);
+        if (method === "CONNECT") {
+          await client.write(
+            new TextEncoder().encode("HTTP/1.1 200 Connection Established\r\n\r\n"),
+          );
+        } else {
+          await upstream.write(buffer.subarray(0, n));
+        }
+        await Promise.allSettled([
+          client.readable.pipeTo(upstream.writable),
+          upstream.readable.pipeTo(client.writable),
+        ]);
+      })().catch(() => {});
+    }
+  })();
+  return {
+    url: `http://127.0.0.1:${listener.addr.port}`,
+    seen,
+    async close() {
+      listener.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* closed already */ }
+      }
+      await done.catch(() => {});
+    },
+  };
+}
+
+Deno.test({
+  name: "fetch: requests go through the proxy when one is given",
+  async fn() {
+    const target = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      () => new Response("<title>via proxy</title>", { headers: { "content-type": "text/html" } }),
+    );
+    const proxy = startProxy();
+    const fetcher = createFetcher({ proxy: proxy.url, maxRetries: 0, timeoutMs: 5000 });
+    try {
+      const url = `http://127.0.0.1:${target.addr.port}/page`;
+      const result = await fetcher.fetch(url);
+      assert.equal(result.error, null);
+      assert.equal(result.status, 200);
+      assert.match(new TextDecoder().decode(result.body), /via proxy/);
+      assert.equal(proxy.seen.length, 1, `the proxy saw: ${proxy.seen}`);
+      // undici sends http targets to the proxy in absolute form (https ones would use CONNECT).
+      assert.equal(proxy.seen[0], `GET ${url}`);
+    } finally {
+      await fetcher.close();
+      await proxy.close();
+      await target.shutdown();
+    }
+  },
+});
