@@ -9,6 +9,7 @@
  */
 
 import { createFetcher, type Fetcher } from "./fetch/fetcher.ts";
+import { parseRetryAfter } from "./fetch/_retry_policy.ts";
 import { createParsePool, type ParsePool } from "./parse/parse_pool.ts";
 import { checkSelectSpecs } from "./parse/select_spec.ts";
 import { createFrontier, type Frontier } from "./frontier/frontier.ts";
@@ -396,7 +397,7 @@ class CrawlEngine implements CrawlRun {
       slotHeld = false;
       w.scheduler.finish(host, {
         status: result?.status ?? null,
-        retryAfterMs: retryAfterMs(result?.headers["retry-after"]),
+        retryAfterMs: parseRetryAfter(result?.headers["retry-after"]),
       });
       this.#notify();
     };
@@ -509,14 +510,6 @@ function failureRecord(url: string, depth: number, error: RecordError): CrawlRec
     error,
     data: null,
   };
-}
-
-/** `Retry-After` (seconds or an HTTP date) in ms; `null` when absent or unreadable. */
-function retryAfterMs(value: string | undefined): number | null {
-  if (!value) return null;
-  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
 
 function toAsyncIterator<T>(source: Iterable<T> | AsyncIterable<T>): AsyncIterator<T> {

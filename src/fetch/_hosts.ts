@@ -8,6 +8,7 @@
 
 import Bottleneck from "bottleneck";
 import { Semaphore } from "./semaphore.ts";
+import { abortable } from "../_abortable.ts";
 
 /** A rate limit: `minTimeMs` between request starts, and/or `maxPerInterval` per `intervalMs`. */
 export interface RateLimit {
@@ -57,16 +58,7 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 function gate(limiter: Bottleneck, signal: AbortSignal): Promise<void> {
   // Bottleneck has no cancellation: an aborted wait leaves a no-op job behind.
-  const admitted = limiter.schedule(noop);
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    admitted.then(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, reject);
-  });
+  return abortable(limiter.schedule(noop), signal, () => signal.reason);
 }
 
 /** The per-host gates of one fetcher. */

@@ -11,6 +11,7 @@ import pRetry from "p-retry";
 import { Agent, buildConnector, type Dispatcher, ProxyAgent, request } from "undici";
 import type { FetchResult } from "../types.ts";
 import { TrawlError } from "../trawl_error.ts";
+import { whenAborted } from "../_abortable.ts";
 import { checkUrl } from "./_check_url.ts";
 import { parseContentType } from "./_content_type.ts";
 import { toTrawlError } from "./_error_code.ts";
@@ -148,11 +149,6 @@ class Job {
   }
 }
 
-interface Links {
-  why: string;
-  jobs: Set<Job>;
-}
-
 const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 const EMPTY = new Uint8Array(0);
 
@@ -210,7 +206,6 @@ class TrawlFetcher implements Fetcher {
   #unlinkSignal: () => void = () => {};
   #active = 0;
   #whenIdle: PromiseWithResolvers<void> | null = null;
-  #links = new WeakMap<AbortSignal, Links>();
   #deadlines: TimerQueue;
   #headersTimers: TimerQueue;
   #idleTimers: TimerQueue;
@@ -406,8 +401,8 @@ class TrawlFetcher implements Fetcher {
         }),
       );
     });
-    const callerJobs = this.#link(callerSignal, job, "aborted by the caller");
-    const closeJobs = this.#link(this.#closing.signal, job, "the fetcher was closed");
+    const unlinkCaller = link(callerSignal, job, "aborted by the caller");
+    const unlinkClose = link(this.#closing.signal, job, "the fetcher was closed");
     try {
       let url = checkUrl(input, this.#maxUrlLength);
       for (;;) {
@@ -467,40 +462,14 @@ class TrawlFetcher implements Fetcher {
       return result;
     } finally {
       deadline.cancel();
-      callerJobs?.delete(job);
-      closeJobs?.delete(job);
+      unlinkCaller();
+      unlinkClose();
       result.timings.totalMs = performance.now() - started;
       if (--this.#active === 0 && this.#whenIdle !== null) {
         this.#whenIdle.resolve();
         this.#whenIdle = null;
       }
     }
-  }
-
-  /**
-   * Abort `job` (code `ABORTED`, message `why`) when `signal` aborts; returns
-   * the set to delete the job from when it ends. One listener per distinct
-   * signal, however many fetches share it (addEventListener is O(listeners)
-   * in Deno).
-   */
-  #link(signal: AbortSignal | undefined, job: Job, why: string): Set<Job> | null {
-    if (signal === undefined) return null;
-    if (signal.aborted) {
-      job.abort(aborted(job.url, why));
-      return null;
-    }
-    let linked = this.#links.get(signal);
-    if (linked === undefined) {
-      const links: Links = { why, jobs: new Set() };
-      linked = links;
-      this.#links.set(signal, links);
-      signal.addEventListener("abort", () => {
-        this.#links.delete(signal);
-        for (const j of links.jobs) j.abort(aborted(j.url, links.why));
-      }, { once: true });
-    }
-    linked.jobs.add(job);
-    return linked.jobs;
   }
 
   async #checkAllowed(
@@ -668,6 +637,22 @@ class TrawlFetcher implements Fetcher {
 
 function isRetryable(error: unknown): boolean {
   return error instanceof TrawlError && RETRY_CODES.has(error.code);
+}
+
+const noop = () => {};
+
+/**
+ * Abort `job` (code `ABORTED`, message `why`) when `signal` aborts; returns the
+ * function that undoes the link. `whenAborted` keeps one listener per signal,
+ * however many fetches share it (addEventListener is O(listeners) in Deno).
+ */
+function link(signal: AbortSignal | undefined, job: Job, why: string): () => void {
+  if (signal === undefined) return noop;
+  if (signal.aborted) {
+    job.abort(aborted(job.url, why));
+    return noop;
+  }
+  return whenAborted(signal, () => job.abort(aborted(job.url, why)));
 }
 
 function aborted(url: string, why: string): TrawlError {
