@@ -70,7 +70,7 @@ export interface ParsePool {
   readonly size: number;
   /** The most pages held at once: `workers + maxQueued`. */
   readonly capacity: number;
-  /** Resolves when `size < capacity`: the scheduler awaits it before fetching more. */
+  /** Resolves when `size < capacity`: for a caller that would rather wait than hold pages itself. */
   ready(signal?: AbortSignal): Promise<void>;
   /** Reject pending pages with `POOL_CLOSED` and terminate the workers. */
   close(): Promise<void>;
