@@ -4,11 +4,18 @@
  * multicast/reserved or cloud metadata addresses, checked after DNS
  * resolution, unless a seed itself is on that address or `allowPrivate` is set.
  *
+ * Two gates share one resolver and cache: `check(url)` gives an early, clear
+ * error before any connection, and `lookup` is handed to the HTTP client as its
+ * connect-time DNS lookup so the socket can only connect to an address the guard
+ * has just approved (closing DNS rebinding: "public" for the check, "127.0.0.1"
+ * for the connection).
+ *
  * @module
  */
 
 import { abortable } from "../_abortable.ts";
 import { lookup } from "node:dns/promises";
+import { isIP, type LookupFunction } from "node:net";
 import ipaddr from "ipaddr.js";
 import { TrawlError } from "../trawl_error.ts";
 
@@ -62,6 +69,44 @@ export interface AddressGuard {
    * machine" and `localhost` resolves to either), but not 127.0.0.2 or 10.0.0.1.
    */
   allowAddressesOf(url: URL | string, options?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * A DNS lookup for `net.connect` / `tls.connect` (and so undici's `connect`
+   * options), with Node's signature `(hostname, options, callback)`: it calls
+   * back `(null, address, family)`, or `(null, [{ address, family }])` when
+   * `options.all` is true, with only addresses that passed the guard. Pass it
+   * detached (`guard.lookup`): it does not use `this`.
+   *
+   * It resolves through the same `resolve` and cache as {@linkcode AddressGuard.check}
+   * and decides exactly as `check` does: if ANY address of the name is blocked
+   * and not exempted, the whole name is refused (never "drop the bad one and
+   * connect to the rest"), so a name `check` refuses never gets a connection and
+   * a name `check` passed connects only to checked addresses. A refusal calls
+   * back with `TrawlError` `BLOCKED_ADDRESS` naming the host, the address and
+   * `--allow-private`. With `allowPrivate` every address passes, but names are
+   * still resolved here. IP literals are checked as they are, without DNS.
+   *
+   * Other failures: a resolver error is passed on as it is (its `code`, e.g.
+   * `ENOTFOUND`, kept); an answer with no IP address, or none of the requested
+   * `options.family` (4, 6, `"IPv4"`, `"IPv6"`; 0 means any), calls back with
+   * `TrawlError` `DNS_ERROR`. `options.hints` is ignored (the resolver decides).
+   * The callback is always called asynchronously, once. In undici the error
+   * object given to the callback reaches `request()`'s caller unchanged (the
+   * same object, no wrapper), and the socket never connects.
+   *
+   * @example Pin undici's connections to checked addresses
+   * ```ts ignore
+   * import { Agent, request } from "undici";
+   * import { createAddressGuard } from "./address_guard.ts";
+   *
+   * const guard = createAddressGuard();
+   * const agent = new Agent({ connect: { lookup: guard.lookup } });
+   * await guard.check("http://example.com/"); // early, clear error
+   * const res = await request("http://example.com/", { dispatcher: agent });
+   * // a rebinding answer at connect time rejects with the guard's
+   * // TrawlError: (error as TrawlError).code === "BLOCKED_ADDRESS"
+   * ```
+   */
+  lookup: LookupFunction;
 }
 
 const RANGE_LABELS: Record<string, string> = {
@@ -155,6 +200,37 @@ function aborted(signal: AbortSignal, url: URL): TrawlError {
   });
 }
 
+/** An address in the form `net.connect` takes, or `null` for a non-IP string. */
+function connectable(text: string): { address: string; family: number } | null {
+  if (!ipaddr.isValid(text)) return null;
+  const family = isIP(text); // 0 for forms only ipaddr.js reads, e.g. "0x7f.1"
+  if (family !== 0) return { address: text, family };
+  const address = ipaddr.parse(text);
+  return { address: address.toString(), family: address.kind() === "ipv6" ? 6 : 4 };
+}
+
+/** The family `lookup` was asked for: 4, 6, or 0 for any. */
+function wantedFamily(family: unknown): number {
+  if (family === 4 || family === "IPv4") return 4;
+  if (family === 6 || family === "IPv6") return 6;
+  return 0;
+}
+
+function blockedError(
+  what: string,
+  host: string,
+  hit: { address: string; range: string },
+  url?: string,
+): TrawlError {
+  const via = host === hit.address ? "" : ` (${host} resolves to it)`;
+  return new TrawlError(
+    "BLOCKED_ADDRESS",
+    `Blocked ${what}: address ${hit.address}${via} is ${hit.range}, not crawled by default ` +
+      `to protect internal services. Pass --allow-private (allowPrivate: true) to allow it.`,
+    { url },
+  );
+}
+
 async function systemResolve(host: string): Promise<string[]> {
   const found = await lookup(host, { all: true });
   return found.map((a) => a.address);
@@ -184,12 +260,12 @@ export function createAddressGuard(options: AddressGuardOptions = {}): AddressGu
     );
   }
   const cache = new Map<string, { addresses: string[]; expiresAt: number }>();
-  const inflight = new Map<string, Promise<string[] | null>>();
+  const inflight = new Map<string, Promise<string[]>>();
   /** Exempted addresses, canonical form. */
   const exempt = new Set<string>();
 
-  /** Addresses of a host; `null` when DNS failed (not cached). */
-  function addressesOf(host: string): Promise<string[] | null> {
+  /** Addresses of a host; rejects with the resolver's error (not cached). */
+  function addressesOf(host: string): Promise<string[]> {
     if (ipaddr.isValid(host)) return Promise.resolve([host]);
     const hit = cache.get(host);
     if (hit !== undefined && hit.expiresAt > now()) return Promise.resolve(hit.addresses);
@@ -204,7 +280,6 @@ export function createAddressGuard(options: AddressGuardOptions = {}): AddressGu
         }
         return addresses;
       },
-      () => null,
     ).finally(() => inflight.delete(host));
     inflight.set(host, job);
     return job;
@@ -218,38 +293,68 @@ export function createAddressGuard(options: AddressGuardOptions = {}): AddressGu
     return false;
   }
 
+  /** The first blocked, non-exempted address, or `null` when all pass. */
+  function firstBlocked(addresses: string[]): { address: string; range: string } | null {
+    for (const address of addresses) {
+      if (!ipaddr.isValid(address)) continue;
+      const range = blockedRange(address);
+      if (range !== null && !isExempt(address)) return { address, range };
+    }
+    return null;
+  }
+
+  /** Decide what `lookup` answers: the usable addresses, or the error to call back with. */
+  function pin(host: string, addresses: string[], family: number) {
+    const hit = allowPrivate ? null : firstBlocked(addresses);
+    if (hit !== null) return blockedError(`the connection to ${host}`, host, hit);
+    const usable = addresses.map(connectable).filter((a) => a !== null)
+      .filter((a) => family === 0 || a.family === family);
+    if (usable.length > 0) return usable;
+    return new TrawlError(
+      "DNS_ERROR",
+      `${host} has no ${family === 0 ? "IP" : `IPv${family}`} address to connect to ` +
+        `(resolver answered ${JSON.stringify(addresses).slice(0, 200)})`,
+    );
+  }
+
   return {
     async check(input, checkOptions = {}) {
       if (allowPrivate) return;
       const url = toUrl(input);
+      const host = bareHost(url);
       const addresses = await abortable(
-        addressesOf(bareHost(url)),
+        addressesOf(host).catch(() => []),
         checkOptions.signal,
         () => aborted(checkOptions.signal!, url),
       );
-      for (const address of addresses ?? []) {
-        if (!ipaddr.isValid(address)) continue;
-        const range = blockedRange(address);
-        if (range === null || isExempt(address)) continue;
-        const via = bareHost(url) === address ? "" : ` (${url.hostname} resolves to it)`;
-        throw new TrawlError(
-          "BLOCKED_ADDRESS",
-          `Blocked ${url.href}: address ${address}${via} is ${range}, not crawled by default ` +
-            `to protect internal services. Pass --allow-private (allowPrivate: true) to allow it.`,
-          { url: url.href },
-        );
-      }
+      const hit = firstBlocked(addresses);
+      if (hit !== null) throw blockedError(url.href, host, hit, url.href);
     },
     async allowAddressesOf(input, allowOptions = {}) {
       const url = toUrl(input);
       const addresses = await abortable(
-        addressesOf(bareHost(url)),
+        addressesOf(bareHost(url)).catch(() => []),
         allowOptions.signal,
         () => aborted(allowOptions.signal!, url),
       );
-      for (const address of addresses ?? []) {
+      for (const address of addresses) {
         if (ipaddr.isValid(address)) exempt.add(canonical(ipaddr.parse(address)));
       }
+    },
+    lookup(hostname, options, callback) {
+      const host = hostname.startsWith("[") && hostname.endsWith("]")
+        ? hostname.slice(1, -1)
+        : hostname;
+      const all = options?.all === true;
+      const family = wantedFamily(options?.family);
+      // Node calls back `(err)` alone on failure; its type wants an address too.
+      const fail = callback as (error: Error) => void;
+      addressesOf(host).then((addresses) => {
+        const answer = pin(host, addresses, family);
+        if (answer instanceof Error) fail(answer);
+        else if (all) callback(null, answer);
+        else callback(null, answer[0].address, answer[0].family);
+      }, fail);
     },
   };
 }
