@@ -29,6 +29,13 @@ export interface ParsePoolOptions {
    */
   maxJobsPerWorker?: number;
   /**
+   * Body bytes posted to one worker at once: big pages are posted ahead fewer at a
+   * time (each one ahead is held twice until it starts). A worker with nothing to
+   * do always takes the next page.
+   * @default {Infinity}
+   */
+  maxBytesPerWorker?: number;
+  /**
    * CSS fields, `name=selector[@text|@html|@attr][[]]` (see `parseSelectSpec`).
    * The grammar is checked here; check the CSS too with `checkSelectSpecs` first.
    * @default {[]}
@@ -115,6 +122,7 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
       maxQueued: options.maxQueued,
       timeoutMs: options.timeoutMs,
       maxJobsPerWorker: options.maxJobsPerWorker,
+      maxBytesPerWorker: options.maxBytesPerWorker,
       name: extractUrl ? `the page extractor with ${extractUrl}` : "the page extractor",
     },
   );
@@ -131,7 +139,7 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
         body.byteLength === body.buffer.byteLength;
       const transfer = transferBody && whole ? [body.buffer as ArrayBuffer] : [];
       try {
-        return await pool.run(page, { signal, transfer });
+        return await pool.run(page, { signal, transfer, bytes: body.byteLength });
       } catch (e) {
         const code = e instanceof TrawlError ? e.code : null;
         if (code === "POOL_CLOSED" || code === "ABORTED" || code === "INVALID_OPTION") throw e;

@@ -40,6 +40,14 @@ export interface WorkerPoolOptions {
    * @default {16}
    */
   maxJobsPerWorker?: number;
+  /**
+   * Input bytes one worker holds at once (the `bytes` of the job it runs plus those
+   * posted ahead): large inputs are posted ahead fewer at a time, since each one
+   * posted ahead is held twice (the copy sent and the one kept to re-send). A
+   * worker with no job always takes the next one, whatever its size.
+   * @default {Infinity}
+   */
+  maxBytesPerWorker?: number;
   /** What error messages call the module. @default {the module URL} */
   name?: string;
 }
@@ -60,6 +68,8 @@ export interface RunOptions {
    * @default {[]}
    */
   transfer?: Transferable[];
+  /** The input's size, counted against `maxBytesPerWorker`. @default {0} */
+  bytes?: number;
 }
 
 /** A pool of workers running one function. Close it (or `await using` it) when done. */
@@ -112,6 +122,8 @@ interface Job {
   /** Held while the job might have to be re-sent: queued, or posted behind another job. */
   input: unknown;
   transfer: Transferable[];
+  /** The input's size (`RunOptions.bytes`). */
+  bytes: number;
   /** False once the input left for a worker and no copy was kept (it cannot be re-sent). */
   kept: boolean;
   /** `queued` (in the queue or blocked), `posted` (in a worker's `jobs`), or `settled`. */
@@ -125,6 +137,8 @@ interface Slot {
   ready: boolean;
   /** Jobs posted to this worker, in order; `jobs[0]` is running. Settled ones stay until their reply. */
   jobs: Job[];
+  /** The `bytes` of the unsettled-or-unreplied jobs in `jobs`. */
+  bytes: number;
   /** When `jobs[0]` started (its reply's predecessor arrived, or it was posted to an idle worker). */
   startedAt: number;
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -139,6 +153,7 @@ class Pool<I, O> implements WorkerPool<I, O> {
   readonly #maxQueued: number;
   readonly #timeoutMs: number;
   readonly #maxJobs: number;
+  readonly #maxBytes: number;
   #slots: Slot[] = [];
   #queue: Job[] = [];
   #blocked: Job[] = [];
@@ -158,6 +173,13 @@ class Pool<I, O> implements WorkerPool<I, O> {
     this.#maxQueued = positiveInt("maxQueued", options.maxQueued ?? 2 * this.#workers, 0);
     this.#timeoutMs = positiveInt("timeoutMs", options.timeoutMs ?? 10_000);
     this.#maxJobs = positiveInt("maxJobsPerWorker", options.maxJobsPerWorker ?? 16);
+    this.#maxBytes = options.maxBytesPerWorker ?? Infinity;
+    if (!(this.#maxBytes > 0)) {
+      throw new TrawlError(
+        "INVALID_OPTION",
+        `maxBytesPerWorker must be > 0, got ${this.#maxBytes}`,
+      );
+    }
     this.#moduleUrl = options.name ?? moduleUrl;
     const src = `import { serveWorker } from ${JSON.stringify(WORKER_MAIN)};\n` +
       `import * as mod from ${JSON.stringify(moduleUrl)};\n` +
@@ -174,7 +196,7 @@ class Pool<I, O> implements WorkerPool<I, O> {
   }
 
   run(input: I, options: RunOptions = {}): Promise<O> {
-    const { signal, transfer = [] } = options;
+    const { signal, transfer = [], bytes = 0 } = options;
     const refusal = this.#refusal(signal);
     if (refusal) return Promise.reject(refusal);
     return new Promise<O>((resolve, reject) => {
@@ -189,6 +211,7 @@ class Pool<I, O> implements WorkerPool<I, O> {
         id: this.#nextId++,
         input,
         transfer,
+        bytes,
         kept: true,
         state: "queued",
         resolve: (value) => {
@@ -282,13 +305,12 @@ class Pool<I, O> implements WorkerPool<I, O> {
         this.#queue.push(this.#blocked.shift()!);
       }
       if (this.#queue.length === 0) break;
+      const next = this.#queue[0];
       let slot: Slot | null = null;
       for (const s of this.#slots) {
-        if (
-          s.ready && s.jobs.length < this.#maxJobs && (!slot || s.jobs.length < slot.jobs.length)
-        ) {
-          slot = s;
-        }
+        const room = s.jobs.length === 0 ||
+          (s.jobs.length < this.#maxJobs && s.bytes + next.bytes <= this.#maxBytes);
+        if (s.ready && room && (!slot || s.jobs.length < slot.jobs.length)) slot = s;
       }
       if (slot === null) break;
       this.#post(slot, this.#queue.shift()!);
@@ -310,7 +332,14 @@ class Pool<I, O> implements WorkerPool<I, O> {
 
   #spawn(): void {
     const worker = new Worker(this.#entry, { type: "module", deno: { permissions: "none" } });
-    const slot: Slot = { worker, ready: false, jobs: [], startedAt: 0, timer: undefined };
+    const slot: Slot = {
+      worker,
+      ready: false,
+      jobs: [],
+      bytes: 0,
+      startedAt: 0,
+      timer: undefined,
+    };
     this.#slots.push(slot);
     worker.onmessage = (event: MessageEvent<WorkerReply>) => this.#onReply(slot, event.data);
     worker.onerror = (event: ErrorEvent) => {
@@ -349,6 +378,7 @@ class Pool<I, O> implements WorkerPool<I, O> {
     job.state = "posted";
     this.#posted++;
     slot.jobs.push(job);
+    slot.bytes += job.bytes;
     if (idle) this.#started(slot);
   }
 
@@ -392,6 +422,7 @@ class Pool<I, O> implements WorkerPool<I, O> {
     const job = slot.jobs[0];
     if (job === undefined || job.id !== reply.id) return;
     slot.jobs.shift();
+    slot.bytes -= job.bytes;
     if (slot.jobs.length > 0) this.#started(slot);
     else if (slot.timer !== undefined) {
       clearTimeout(slot.timer);
@@ -451,6 +482,7 @@ class Pool<I, O> implements WorkerPool<I, O> {
     if (slot.timer !== undefined) clearTimeout(slot.timer);
     slot.timer = undefined;
     slot.jobs = [];
+    slot.bytes = 0;
     slot.worker.onmessage = slot.worker.onerror = slot.worker.onmessageerror = null;
     slot.worker.terminate();
   }

@@ -165,6 +165,27 @@ Deno.test("parse pool: large bodies are transferred, not copied (opt out with tr
   assert.equal(kept.body.byteLength, big.byteLength);
 });
 
+Deno.test("parse pool: maxBytesPerWorker holds big pages back instead of posting them ahead", async () => {
+  // A page posted ahead is copied (its body stays intact); one held back until the worker
+  // is idle is transferred (its body detached). Two 160 KB pages: with room for both they
+  // are both posted at once; with room for one, the second waits and is transferred.
+  const big = () => new TextEncoder().encode(`<title>big</title>${"<p>x</p>".repeat(20_000)}`);
+  for (const [maxBytesPerWorker, secondDetached] of [[Infinity, false], [200_000, true]] as const) {
+    await using pool = createParsePool({ workers: 1, maxBytesPerWorker });
+    await pool.parse(page("<title>warm</title>"));
+    const first = page(big());
+    const second = page(big());
+    const results = await Promise.all([pool.parse(first), pool.parse(second)]);
+    assert.deepEqual(results.map((r) => r.title), ["big", "big"]);
+    assert.equal(first.body.byteLength, 0);
+    assert.equal(
+      second.body.byteLength === 0,
+      secondDetached,
+      `maxBytesPerWorker ${maxBytesPerWorker}`,
+    );
+  }
+});
+
 Deno.test("parse pool: size, capacity, ready(), abort and close", async () => {
   const pool = createParsePool({ workers: 1, maxQueued: 2 });
   assert.equal(pool.capacity, 3);

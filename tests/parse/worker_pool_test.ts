@@ -259,11 +259,40 @@ Deno.test("worker pool: pipelined: jobs keep their order; a second worker starts
   assert.ok(workers.has(first.worker));
 });
 
+Deno.test("worker pool: maxBytesPerWorker: a big input waits for the worker instead of being posted ahead", async () => {
+  // How an input was posted shows on its transferred buffer: detached when it went to an
+  // idle worker (transferred), intact when it was posted ahead (copied, kept to re-send).
+  type Input = { ms: number; value: string; buf: ArrayBuffer };
+  await using pool = createWorkerPool<Input, string>(JOBS, {
+    exportName: "slow",
+    workers: 1,
+    maxQueued: 4,
+    maxJobsPerWorker: 4,
+    maxBytesPerWorker: 10,
+  });
+  await pool.run({ ms: 1, value: "warm", buf: new ArrayBuffer(1) });
+  const run = (value: string, bytes: number) => {
+    const buf = new ArrayBuffer(bytes);
+    return { buf, done: pool.run({ ms: 100, value, buf }, { transfer: [buf], bytes }) };
+  };
+  const a = run("a", 6); // idle worker: transferred
+  const c = run("c", 3); // 6 + 3 <= 10: posted ahead, copied
+  const b = run("b", 8); // 6 + 3 + 8 > 10, and 3 + 8 > 10: held here until the worker is idle
+  assert.equal(a.buf.byteLength, 0);
+  assert.equal(c.buf.byteLength, 3);
+  assert.equal(b.buf.byteLength, 8);
+  assert.equal(pool.size, 3);
+  assert.deepEqual(await Promise.all([a.done, c.done]), ["a", "c"]);
+  assert.equal(await b.done, "b");
+  assert.equal(c.buf.byteLength, 3);
+  assert.equal(b.buf.byteLength, 0, "b went to the idle worker, transferred");
+});
+
 Deno.test("worker pool: bad options are INVALID_OPTION", () => {
   for (
     const options of [{ workers: 0 }, { maxQueued: -1 }, { timeoutMs: 1.5 }, {
       maxJobsPerWorker: 0,
-    }]
+    }, { maxBytesPerWorker: 0 }]
   ) {
     assert.throws(() => createWorkerPool(JOBS, options), isCode("INVALID_OPTION"));
   }
