@@ -262,6 +262,9 @@ class CrawlEngine implements CrawlRun {
       userAgent,
       headers: o.headers ?? {},
       proxy: o.proxy,
+      // Connections go only to addresses the guard checked in this very lookup, so a
+      // name cannot pass `check` with one answer and connect with another (DNS rebinding).
+      lookup: o.proxy === undefined && !o.allowPrivate ? guard.lookup : undefined,
       allowUrl: async (url: URL) => {
         await guard.check(url, { signal });
         return true;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Socket } from "node:net";
+import type { LookupFunction, Socket } from "node:net";
 import pRetry from "p-retry";
 import { Agent, buildConnector, type Dispatcher, ProxyAgent, request } from "undici";
 import type { FetchResult } from "../types.ts";
@@ -71,6 +71,15 @@ export interface FetcherOptions {
   headers?: Record<string, string>;
   /** An HTTP proxy URL (undici `ProxyAgent`). @default {undefined} */
   proxy?: string;
+  /**
+   * Resolves hostnames for new connections (Node's `net.connect` `lookup`). The crawl
+   * passes its address guard's, so a socket only opens to an address that was just
+   * checked (no DNS rebinding between `allowUrl` and the connection); an error it
+   * calls back with (a `TrawlError` keeps its code) becomes the result's error.
+   * Not used with `proxy` (the proxy resolves names).
+   * @default {the system resolver}
+   */
+  lookup?: LookupFunction;
   /** Idle keep-alive time of a pooled connection. @default {4000} */
   keepAliveTimeoutMs?: number;
   /** Aborts every fetch of this fetcher (results get `ABORTED`). @default {undefined} */
@@ -286,7 +295,7 @@ class TrawlFetcher implements Fetcher {
     if (options.proxy !== undefined) {
       this.#agent = new ProxyAgent({ uri: options.proxy, ...common });
     } else {
-      this.#agent = new Agent({ ...common, connect: this.#connector() });
+      this.#agent = new Agent({ ...common, connect: this.#connector(options.lookup) });
     }
     // The attempt rides in `opaque` and wraps undici's handler: it sees the
     // request start (headers timer) and holds the controller that aborts it.
@@ -336,8 +345,8 @@ class TrawlFetcher implements Fetcher {
   }
 
   /** Wrap undici's connector: our own connect timer (undici's has ~1 s resolution) and a socket count. */
-  #connector(): buildConnector.connector {
-    const base = buildConnector({ timeout: 0 } as buildConnector.BuildOptions);
+  #connector(lookup: LookupFunction | undefined): buildConnector.connector {
+    const base = buildConnector({ timeout: 0, lookup } as buildConnector.BuildOptions);
     return (opts, callback) => {
       if (this.#sockets >= this.#socketBudget) {
         callback(

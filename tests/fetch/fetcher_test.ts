@@ -495,3 +495,30 @@ Deno.test("fetch: the fetcher's own signal aborts its fetches", async () => {
   setTimeout(() => ctl.abort(), 30);
   assert.equal((await pending).error?.code, "ABORTED");
 });
+
+Deno.test("fetch: lookup resolves names for new connections; its TrawlError is the result's error, not retried", async () => {
+  await using server = startFixture();
+  const port = new URL(server.origin).port;
+  const asked: string[] = [];
+  await using f = createFetcher({
+    ...FAST,
+    maxRetries: 2,
+    lookup: (hostname, options, callback) => {
+      asked.push(hostname);
+      if (hostname === "pinned.test") {
+        if (options.all) callback(null, [{ address: "127.0.0.1", family: 4 }]);
+        else callback(null, "127.0.0.1", 4);
+      } else {
+        callback(new TrawlError("BLOCKED_ADDRESS", `${hostname}: refused by lookup`), "");
+      }
+    },
+  });
+  const ok = await f.fetch(`http://pinned.test:${port}/ok`);
+  assert.equal(ok.error, null);
+  assert.equal(new TextDecoder().decode(ok.body), "<title>/ok</title>");
+  const refused = await f.fetch(`http://rebound.test:${port}/ok`);
+  assert.equal(refused.status, null);
+  assert.equal(refused.error?.code, "BLOCKED_ADDRESS");
+  assert.equal(refused.attempts, 1);
+  assert.deepEqual(asked, ["pinned.test", "rebound.test"]);
+});
