@@ -62,6 +62,7 @@ export { checkSelectSpecs, parseSelectSpec, type SelectField } from "./src/parse
 
 // The frontier: the store interface to implement, and the in-memory default.
 export type {
+  AddOptions,
   FrontierCounts,
   FrontierEntry,
   FrontierStore,

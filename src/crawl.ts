@@ -283,6 +283,31 @@ class CrawlEngine implements CrawlRun {
       ? createRobotsCache((url, s) => fetcher.fetch(url, { signal: s }), { userAgent })
       : null;
     const robotsKnown = new Set<string>();
+    // A redirect hop is a new URL: robots.txt must allow it, and it is fetched once per
+    // crawl, like a link (marked seen, so a later link to it is a duplicate; a hop to a URL
+    // already seen ends this fetch with DUPLICATE_REDIRECT instead of fetching it again).
+    const followRedirect = async (target: URL, from: URL | null): Promise<boolean> => {
+      if (from === null) return true;
+      if (robots) {
+        const verdict = await robots.check(target.href, { signal });
+        if (!verdict.allowed) {
+          throw new TrawlError(
+            "ROBOTS_DISALLOWED",
+            `robots.txt disallows ${target.href} (redirect target of ${from.href})`,
+            { url: target.href },
+          );
+        }
+      }
+      if (!(await frontier.markSeen(target.href))) {
+        throw new TrawlError(
+          "DUPLICATE_REDIRECT",
+          `${from.href} redirects to ${target.href}, which this crawl has already seen; ` +
+            `it is fetched (and recorded) once`,
+          { url: target.href },
+        );
+      }
+      return true;
+    };
     const wiring: Wiring = {
       scheduler,
       frontier,
@@ -291,6 +316,7 @@ class CrawlEngine implements CrawlRun {
       pool,
       robots,
       robotsKnown,
+      followRedirect,
       maxDepth,
       signal,
     };
@@ -425,7 +451,7 @@ class CrawlEngine implements CrawlRun {
           throw new TrawlError("ROBOTS_DISALLOWED", `robots.txt disallows ${url}`, { url });
         }
       }
-      result = await w.fetcher.fetch(url, { signal: w.signal });
+      result = await w.fetcher.fetch(url, { signal: w.signal, allowUrl: w.followRedirect });
       releaseSlot();
       record = {
         url,
@@ -503,6 +529,8 @@ interface Wiring {
   robots: RobotsCache | null;
   /** Hosts whose robots.txt verdict arrived (their cap and Crawl-delay are set). */
   robotsKnown: Set<string>;
+  /** The per-fetch hook for redirect hops: robots.txt and dedupe. */
+  followRedirect: (target: URL, from: URL | null) => Promise<boolean>;
   maxDepth: number;
   signal: AbortSignal;
 }

@@ -42,6 +42,7 @@ export type ErrorCode =
   | "ROBOTS_DISALLOWED"
   | "BLOCKED_ADDRESS"
   | "OUT_OF_SCOPE"
+  | "DUPLICATE_REDIRECT"
   // output sinks
   | "SINK_CLOSED"
   | "SINK_ERROR";
@@ -168,6 +169,7 @@ const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "ROBOTS_DISALLOWED",
   "BLOCKED_ADDRESS",
   "OUT_OF_SCOPE",
+  "DUPLICATE_REDIRECT",
   "SINK_CLOSED",
   "SINK_ERROR",
 ]);

@@ -55,11 +55,12 @@ export interface FetcherOptions {
   /** Rate limit over all hosts. Keep it well under ~200 requests/s (Bottleneck's ceiling in Deno). @default {undefined} */
   globalRateLimit?: RateLimit;
   /**
-   * Checked for every URL about to be requested (the first and each redirect
-   * hop). `false` gives `REDIRECT_BLOCKED`; a thrown `TrawlError` keeps its code
-   * (e.g. `BLOCKED_ADDRESS`). @default {undefined}
+   * Checked for every URL about to be requested: the first (`from` is `null`) and
+   * each redirect hop (`from` is the URL that redirected to it). `false` gives
+   * `REDIRECT_BLOCKED`; a thrown `TrawlError` keeps its code (e.g. `BLOCKED_ADDRESS`).
+   * @default {undefined}
    */
-  allowUrl?: (url: URL) => boolean | Promise<boolean>;
+  allowUrl?: (url: URL, from: URL | null) => boolean | Promise<boolean>;
   /**
    * Checked with the media type (lowercased, no parameters; `null` if absent)
    * before the body is read; `false` gives `SKIPPED_CONTENT_TYPE`. @default {undefined} (all accepted)
@@ -90,6 +91,12 @@ export interface FetcherOptions {
 export interface FetchOptions {
   /** Aborts this fetch: the result gets `ABORTED`. @default {undefined} */
   signal?: AbortSignal;
+  /**
+   * Checked for this fetch only, after the fetcher's own `allowUrl` passes, with the
+   * same arguments and rules (the crawler dedupes redirect targets with it).
+   * @default {undefined}
+   */
+  allowUrl?: (url: URL, from: URL | null) => boolean | Promise<boolean>;
 }
 
 /** Cheap counters of a {@linkcode Fetcher}. */
@@ -324,7 +331,7 @@ class TrawlFetcher implements Fetcher {
 
   fetch(url: string | URL, options: FetchOptions = {}): Promise<FetchResult> {
     this.#active++;
-    return this.#fetch(String(url), options.signal);
+    return this.#fetch(String(url), options.signal, options.allowUrl);
   }
 
   async close(): Promise<void> {
@@ -386,7 +393,11 @@ class TrawlFetcher implements Fetcher {
     };
   }
 
-  async #fetch(input: string, callerSignal: AbortSignal | undefined): Promise<FetchResult> {
+  async #fetch(
+    input: string,
+    callerSignal: AbortSignal | undefined,
+    allowHere: FetchOptions["allowUrl"],
+  ): Promise<FetchResult> {
     const started = performance.now();
     const result: FetchResult = {
       url: input,
@@ -414,10 +425,12 @@ class TrawlFetcher implements Fetcher {
     const unlinkClose = link(this.#closing.signal, job, "the fetcher was closed");
     try {
       let url = checkUrl(input, this.#maxUrlLength);
+      let from: URL | null = null;
       for (;;) {
         if (this.#allowUrl !== undefined) {
-          await this.#checkAllowed(this.#allowUrl, url, result.redirects.length > 0);
+          await this.#checkAllowed(this.#allowUrl, url, from);
         }
+        if (allowHere !== undefined) await this.#checkAllowed(allowHere, url, from);
         result.finalUrl = url.href;
         // The first attempt runs bare; only a retryable failure hands over to
         // p-retry (given that failure as its attempt 1), so the common case
@@ -445,6 +458,7 @@ class TrawlFetcher implements Fetcher {
               { url: input },
             );
           }
+          from = url;
           url = checkUrl(exchange.location, this.#maxUrlLength, url);
           result.redirects.push(url.href);
           continue;
@@ -482,13 +496,13 @@ class TrawlFetcher implements Fetcher {
   }
 
   async #checkAllowed(
-    allowUrl: (url: URL) => boolean | Promise<boolean>,
+    allowUrl: (url: URL, from: URL | null) => boolean | Promise<boolean>,
     url: URL,
-    isRedirect: boolean,
+    from: URL | null,
   ): Promise<void> {
     let allowed: boolean;
     try {
-      allowed = await allowUrl(url);
+      allowed = await allowUrl(url, from);
     } catch (error) {
       if (error instanceof TrawlError) throw error;
       throw new TrawlError(
@@ -500,7 +514,7 @@ class TrawlFetcher implements Fetcher {
     if (!allowed) {
       throw new TrawlError(
         "REDIRECT_BLOCKED",
-        `${url.href}: refused by allowUrl${isRedirect ? " (redirect target)" : ""}`,
+        `${url.href}: refused by allowUrl${from ? ` (redirect target of ${from.href})` : ""}`,
         { url: url.href },
       );
     }

@@ -95,6 +95,13 @@ export interface Frontier {
   addSeed(raw: string): Promise<SeedOutcome>;
   /** Add the links found on a page at `depth` (they go in at `depth + 1`). */
   addLinks(depth: number, links: readonly { url: string }[]): Promise<LinkOutcome>;
+  /**
+   * Record `raw` (a redirect target about to be fetched in passing) as seen and done,
+   * so a later link to it is a duplicate. Resolves `false` when it was seen before
+   * (the caller should not fetch it again); a URL that does not normalize resolves
+   * `true` (nothing to dedupe). It counts against no budget: it gets no record of its own.
+   */
+  markSeen(raw: string): Promise<boolean>;
   /** Running totals over every `addLinks` call (a copy). */
   readonly stats: LinkOutcome;
   /** Whether `maxPages` URLs were admitted: nothing more will be (reading more seeds is pointless). */
@@ -270,9 +277,19 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
     });
   }
 
+  function markSeen(raw: string): Promise<boolean> {
+    return serialized(async () => {
+      const url = parse(raw);
+      if (!(url instanceof URL)) return true;
+      const added = await store.add([{ url: url.href, depth: 0, host: url.host }], { done: true });
+      return added.length === 1;
+    });
+  }
+
   return {
     addSeed,
     addLinks,
+    markSeen,
     get stats(): LinkOutcome {
       return { ...totals };
     },

@@ -62,6 +62,21 @@ export interface TakeOptions {
 }
 
 /**
+ * Options for {@linkcode FrontierStore.add}.
+ *
+ * @example Record a URL as fetched without queueing it
+ * ```ts
+ * import type { AddOptions } from "./frontier_store.ts";
+ *
+ * const options: AddOptions = { done: true }; // e.g. a redirect target fetched in passing
+ * ```
+ */
+export interface AddOptions {
+  /** Add the new entries as already done: seen (so later adds drop them), never queued. @default {false} */
+  done?: boolean;
+}
+
+/**
  * Sizes of the frontier. `seen` = every URL ever added; each seen URL is in
  * exactly one of `queued` (including entries released with a delay that has not
  * yet passed), `leased` or `done`.
@@ -132,7 +147,7 @@ export interface FrontierCounts {
  */
 export interface FrontierStore {
   /** Atomically add the entries whose URL was never seen before; returns the ones added. */
-  add(entries: readonly FrontierEntry[]): Promise<FrontierEntry[]>;
+  add(entries: readonly FrontierEntry[], options?: AddOptions): Promise<FrontierEntry[]>;
   /** Lease up to `max` queued entries, breadth-first, skipping excluded hosts, spreading across hosts. */
   take(max: number, options?: TakeOptions): Promise<Lease[]>;
   /** The leased URL is finished (success or final failure): never handed out again. */

@@ -6,6 +6,7 @@
  */
 
 import type {
+  AddOptions,
   FrontierCounts,
   FrontierEntry,
   FrontierStore,
@@ -87,13 +88,14 @@ class MemoryFrontierStore implements FrontierStore {
     this.#now = options.now ?? (() => performance.now());
   }
 
-  add(entries: readonly FrontierEntry[]): Promise<FrontierEntry[]> {
+  add(entries: readonly FrontierEntry[], options: AddOptions = {}): Promise<FrontierEntry[]> {
     const added: FrontierEntry[] = [];
     for (const entry of entries) {
       if (this.#seen.has(entry.url)) continue;
       this.#seen.add(entry.url);
       const copy = { url: entry.url, depth: entry.depth, host: entry.host };
-      this.#enqueue(copy);
+      if (options.done) this.#done++;
+      else this.#enqueue(copy);
       added.push(copy);
     }
     return Promise.resolve(added);

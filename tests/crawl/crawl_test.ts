@@ -266,3 +266,48 @@ Deno.test("crawl(): a script that crawls exits on its own (no timer outlives the
     await site.shutdown();
   }
 });
+
+Deno.test("crawl(): redirect targets are fetched once per crawl and obey robots.txt", async () => {
+  const site = serve((request) => {
+    const path = new URL(request.url).pathname;
+    const to = (where: string) => new Response(null, { status: 302, headers: { location: where } });
+    switch (path) {
+      case "/robots.txt":
+        return new Response("User-agent: *\nDisallow: /private/\n");
+      case "/":
+        return html(`<a href="/r1">1</a><a href="/target">t</a><a href="/r2">2</a>
+          <a href="/r3">3</a><a href="/r4">4</a>`);
+      case "/r1":
+      case "/r3":
+        return to("/target");
+      case "/r2":
+        return to("/private/x");
+      case "/r4":
+        return to("/landing");
+      case "/landing":
+        // Links back to itself: it was seen as /r4's redirect target, so this is a duplicate.
+        return html(`<title>landing</title><a href="/landing">again</a>`);
+      default:
+        return html(`<title>${path}</title>`);
+    }
+  });
+  try {
+    const records = await collect(crawl([`${site.url}/`], { maxDepth: 2 }));
+    const byUrl = new Map(records.map((r) => [new URL(r.url).pathname, r]));
+    const hits = (path: string) => site.starts.filter((s) => s.path === path).length;
+    assert.deepEqual([...byUrl.keys()].sort(), ["/", "/r1", "/r2", "/r3", "/r4", "/target"]);
+    // /target was queued as a link from the same page, so the redirects to it are duplicates.
+    assert.equal(byUrl.get("/target")?.title, "/target");
+    assert.equal(byUrl.get("/r1")?.error?.code, "DUPLICATE_REDIRECT");
+    assert.equal(byUrl.get("/r3")?.error?.code, "DUPLICATE_REDIRECT");
+    assert.equal(hits("/target"), 1);
+    assert.equal(byUrl.get("/r2")?.error?.code, "ROBOTS_DISALLOWED");
+    assert.equal(hits("/private/x"), 0);
+    // /landing is /r4's record (finalUrl) and is not fetched again through its own link.
+    assert.equal(byUrl.get("/r4")?.finalUrl, `${site.url}/landing`);
+    assert.equal(byUrl.get("/r4")?.title, "landing");
+    assert.equal(hits("/landing"), 1);
+  } finally {
+    await site.server.shutdown();
+  }
+});

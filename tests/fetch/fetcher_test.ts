@@ -522,3 +522,22 @@ Deno.test("fetch: lookup resolves names for new connections; its TrawlError is t
   assert.equal(refused.attempts, 1);
   assert.deepEqual(asked, ["pinned.test", "rebound.test"]);
 });
+
+Deno.test("fetch: a per-fetch allowUrl sees each hop with the URL it came from", async () => {
+  await using server = startFixture();
+  await using f = createFetcher(FAST);
+  const hops: [string, string | null][] = [];
+  const allowUrl = (url: URL, from: URL | null) => {
+    hops.push([url.pathname, from?.pathname ?? null]);
+    return url.pathname !== "/redirect/0";
+  };
+  const r = await f.fetch(`${server.origin}/redirect/2`, { allowUrl });
+  assert.equal(r.error?.code, "REDIRECT_BLOCKED");
+  assert.match(r.error!.message, /redirect target of .*\/redirect\/1/);
+  assert.deepEqual(hops, [
+    ["/redirect/2", null],
+    ["/redirect/1", "/redirect/2"],
+    ["/redirect/0", "/redirect/1"],
+  ]);
+  assert.equal((await f.fetch(`${server.origin}/redirect/2`)).status, 200, "only that fetch");
+});

@@ -321,3 +321,20 @@ Deno.test("frontier: seeds past maxPages or the per-host budget are refused as o
   assert.equal(frontier.full, true);
   assert.deepEqual(await frontier.addSeed("http://c.test/1"), { ok: false, overLimit: true });
 });
+
+Deno.test("markSeen: a redirect target is seen once; later links and seeds to it are duplicates", async () => {
+  const f = frontier({ maxDepth: 2, maxPages: 3 });
+  await f.addSeed("https://example.com/");
+  assert.equal(await f.markSeen("https://EXAMPLE.com/landing#top"), true);
+  assert.equal(await f.markSeen("https://example.com/landing"), false);
+  assert.equal(await f.markSeen("https://example.com/"), false, "the seed is already seen");
+  const outcome = await f.addLinks(
+    0,
+    links("https://example.com/landing", "https://example.com/b"),
+  );
+  assert.equal(outcome.duplicate, 1);
+  assert.equal(outcome.added, 1, "markSeen used no maxPages budget");
+  assert.deepEqual((await f.addSeed("https://example.com/landing")).duplicate, true);
+  assert.deepEqual(await allUrls(f), ["https://example.com/", "https://example.com/b"]);
+  assert.equal(await f.markSeen("not a url"), true);
+});

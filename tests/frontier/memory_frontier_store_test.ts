@@ -178,3 +178,13 @@ Deno.test("many hosts and entries: every entry handed out exactly once", async (
   assert.equal(got.size, 5000);
   assert.deepEqual(await store.counts(), { seen: 5000, queued: 0, leased: 0, done: 5000 });
 });
+
+Deno.test("add with done: seen and done, never queued or handed out", async () => {
+  const store = createMemoryFrontierStore();
+  await store.add([e("http://a/1")]);
+  const added = await store.add([e("http://a/1"), e("http://a/2")], { done: true });
+  assert.deepEqual(added.map((x) => x.url), ["http://a/2"]);
+  assert.deepEqual(await store.counts(), { seen: 2, queued: 1, leased: 0, done: 1 });
+  assert.deepEqual(urls(await store.take(5)), ["http://a/1"]);
+  assert.deepEqual(await store.add([e("http://a/2")]), []);
+});
