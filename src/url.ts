@@ -57,6 +57,23 @@ function normalizeEscapes(text: string): string {
  * ```
  */
 export function normalizeUrl(input: string, base?: string | URL): string {
+  return canonicalHref(parseHttpUrl(input, base));
+}
+
+/**
+ * Parse `input` (relative to `base` when given) as an http(s) URL, with the
+ * errors {@linkcode normalizeUrl} throws. Pair it with {@linkcode canonicalHref}
+ * when the parsed URL is needed too (its host and origin are already canonical).
+ *
+ * @example Parse once, use the URL and its canonical form
+ * ```ts
+ * import { canonicalHref, parseHttpUrl } from "./url.ts";
+ *
+ * const url = parseHttpUrl("/a/../%7eb#x", "https://Example.com/");
+ * console.log(url.host, canonicalHref(url)); // "example.com" "https://example.com/~b"
+ * ```
+ */
+export function parseHttpUrl(input: string, base?: string | URL): URL {
   let url: URL;
   try {
     url = base === undefined ? new URL(input) : new URL(input, base);
@@ -77,9 +94,29 @@ export function normalizeUrl(input: string, base?: string | URL): string {
       { url: input },
     );
   }
-  url.hash = "";
-  // After removing the fragment, a trailing "?" means an empty (but present) query.
-  const search = url.search === "" ? (url.href.endsWith("?") ? "?" : "") : url.search;
+  return url;
+}
+
+/**
+ * The canonical form of a parsed http(s) URL (see {@linkcode normalizeUrl}): its
+ * `href` without the fragment, percent-escapes normalized. Reads the URL, never
+ * changes it (no re-parse: this runs for every link of every page).
+ *
+ * @example Canonical form of a parsed URL
+ * ```ts
+ * import { canonicalHref } from "./url.ts";
+ *
+ * canonicalHref(new URL("HTTP://EXAMPLE.com:80/%7euser?q=%2f#top")); // "http://example.com/~user?q=%2F"
+ * ```
+ */
+export function canonicalHref(url: URL): string {
+  const href = url.href;
+  const hashAt = href.indexOf("#");
+  const bare = hashAt < 0 ? href : href.slice(0, hashAt);
+  // Without escapes, the href up to the fragment is already the canonical form.
+  if (!bare.includes("%")) return bare;
+  // An empty but present query keeps its "?".
+  const search = url.search === "" ? (bare.endsWith("?") ? "?" : "") : url.search;
   const auth = url.username === "" && url.password === ""
     ? ""
     : `${url.username}${url.password === "" ? "" : `:${url.password}`}@`;

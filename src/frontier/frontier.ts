@@ -8,7 +8,7 @@
 
 import { emptyLinkOutcome, type ErrorInfo, type LinkOutcome } from "../types.ts";
 import { TrawlError } from "../trawl_error.ts";
-import { normalizeUrl } from "../url.ts";
+import { canonicalHref, parseHttpUrl } from "../url.ts";
 import type {
   FrontierCounts,
   FrontierEntry,
@@ -183,10 +183,13 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
     for (const e of entries) perHost.set(e.host, (perHost.get(e.host) ?? 0) + 1);
   }
 
-  function parse(raw: string): URL | ErrorInfo {
+  /** Parse and canonicalize once: `href` is the canonical URL, `url` gives its host and origin. */
+  function parse(raw: string): { url: URL; href: string } | ErrorInfo {
+    let url: URL;
     let normalized: string;
     try {
-      normalized = normalizeUrl(raw);
+      url = parseHttpUrl(raw);
+      normalized = canonicalHref(url);
     } catch (e) {
       if (e instanceof TrawlError) return { code: e.code, message: e.message };
       throw e;
@@ -198,17 +201,18 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
           `${normalized.slice(0, 100)}... (raise maxUrlLength to accept it)`,
       };
     }
-    return new URL(normalized);
+    return { url, href: normalized };
   }
 
   function addSeed(raw: string): Promise<SeedOutcome> {
     return serialized(async (): Promise<SeedOutcome> => {
-      const url = parse(raw);
-      if (!(url instanceof URL)) return { ok: false, error: url };
+      const parsed = parse(raw);
+      if (!("href" in parsed)) return { ok: false, error: parsed };
+      const { url, href } = parsed;
       if (admitted >= maxPages || (perHost.get(url.host) ?? 0) >= maxPagesPerHost) {
         return { ok: false, overLimit: true };
       }
-      const entry: FrontierEntry = { url: url.href, depth: 0, host: url.host };
+      const entry: FrontierEntry = { url: href, depth: 0, host: url.host };
       const key = scopeKey(url, scope);
       const added = await store.add([entry]);
       // A duplicate seed still widens the scope (it may be another spelling of one).
@@ -237,14 +241,15 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
         return outcome;
       }
       for (const link of links) {
-        const url = parse(link.url);
-        if (!(url instanceof URL)) outcome.invalid++;
-        else if (scope !== "all" && !scopeKeys.has(scopeKey(url, scope)!)) outcome.outOfScope++;
-        else if (!admits(url.href)) outcome.excluded++;
-        else if (unique.has(url.href)) outcome.duplicate++;
+        const parsed = parse(link.url);
+        if (!("href" in parsed)) outcome.invalid++;
+        else if (scope !== "all" && !scopeKeys.has(scopeKey(parsed.url, scope)!)) {
+          outcome.outOfScope++;
+        } else if (!admits(parsed.href)) outcome.excluded++;
+        else if (unique.has(parsed.href)) outcome.duplicate++;
         else {
-          unique.add(url.href);
-          pending.push({ url: url.href, depth: childDepth, host: url.host });
+          unique.add(parsed.href);
+          pending.push({ url: parsed.href, depth: childDepth, host: parsed.url.host });
         }
       }
       // Offer the store as many as the budgets allow, assuming all are new; the
@@ -279,9 +284,10 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
 
   function markSeen(raw: string): Promise<boolean> {
     return serialized(async () => {
-      const url = parse(raw);
-      if (!(url instanceof URL)) return true;
-      const added = await store.add([{ url: url.href, depth: 0, host: url.host }], { done: true });
+      const parsed = parse(raw);
+      if (!("href" in parsed)) return true;
+      const entry = { url: parsed.href, depth: 0, host: parsed.url.host };
+      const added = await store.add([entry], { done: true });
       return added.length === 1;
     });
   }

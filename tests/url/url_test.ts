@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { hostOf, normalizeUrl } from "../../src/url.ts";
+import { canonicalHref, hostOf, normalizeUrl, parseHttpUrl } from "../../src/url.ts";
 import { TrawlError } from "../../src/trawl_error.ts";
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -210,5 +210,25 @@ Deno.test("property: normalizing against a base equals normalizing the resolved 
       assert.equal(normalizeUrl(link, base), normalizeUrl(resolved));
     }),
     { numRuns: 500 },
+  );
+});
+
+Deno.test("property: the canonical form parses back to itself, host included (the frontier parses once)", () => {
+  fc.assert(
+    fc.property(rawUrl, (raw) => {
+      let url: URL;
+      try {
+        url = parseHttpUrl(raw);
+      } catch {
+        return;
+      }
+      const out = canonicalHref(url);
+      assert.equal(out, normalizeUrl(raw));
+      const again = new URL(out);
+      assert.equal(again.href, out);
+      assert.equal(again.host, url.host);
+      assert.equal(again.origin, url.origin);
+    }),
+    { numRuns: 2000 },
   );
 });
