@@ -142,12 +142,11 @@ export function scanHtml(html: string, pageUrl: string): HtmlScan {
     onopentagname(start, end) {
       tag = tagOf(html, start, end);
       if (tag === Tag.Other) return;
-      href =
-        rel =
-        name =
-        content =
-        langAttr =
-          undefined;
+      href = undefined;
+      rel = undefined;
+      name = undefined;
+      content = undefined;
+      langAttr = undefined;
     },
     onattribname(start, end) {
       attr = tag === Tag.Other ? Attr.Other : attrOf(html, start, end);
