@@ -5,6 +5,8 @@
  * 1. 10,000 pages of ~15 KB, 10 links each, every response after 100 ms, at
  *    concurrency 500 and 1000: pages/s, percent of the ideal (N x 0.1 s / C).
  * 2. 500 heavy pages (300-500 KB) with no delay: parse-bound.
+ * 3. The ceiling for (1) on this machine: `fetchAll` of the same pages with every URL
+ *    known up front (no parsing, no link discovery, no robots.txt) at concurrency 500.
  *
  * Prints a Markdown table on stdout (progress on stderr). `--quick`: 2,000 pages.
  * Run: `deno run -A bench/crawl_bench.ts [--quick]`
@@ -12,7 +14,7 @@
  * @module
  */
 
-import { crawl, createJsonlSink } from "../mod.ts";
+import { crawl, createJsonlSink, fetchAll } from "../mod.ts";
 
 const quick = Deno.args.includes("--quick");
 const SITE = new URL("../examples/demo_site.ts", import.meta.url).pathname;
@@ -62,6 +64,7 @@ async function run(
   siteArgs: string[],
   concurrency: number,
   latencyMs: number,
+  fetchOnly = false,
 ): Promise<Row> {
   const site = await startSite(siteArgs);
   const devNull = await Deno.open("/dev/null", { write: true });
@@ -79,19 +82,25 @@ async function run(
   const seen = new Set<string>();
   let duplicates = 0;
   let failed = 0;
-  const crawlRun = crawl([site.url], {
-    maxDepth: 100,
-    maxInFlight: concurrency,
-    maxPerHost: concurrency,
-    maxRetries: 0,
-  });
-  for await (const record of crawlRun) {
+  const siteSize = Number(siteArgs[siteArgs.indexOf("--pages") + 1]);
+  const records = fetchOnly
+    ? fetchAll(
+      Array.from({ length: siteSize }, (_, i) => new URL(`/p/${i}`, site.url).href),
+      { maxInFlight: concurrency, maxPerHost: concurrency, maxRetries: 0 },
+    )
+    : crawl([site.url], {
+      maxDepth: 100,
+      maxInFlight: concurrency,
+      maxPerHost: concurrency,
+      maxRetries: 0,
+    });
+  for await (const record of records) {
     if (seen.has(record.url)) duplicates++;
     seen.add(record.url);
     if (record.error && record.error.code !== "ROBOTS_DISALLOWED" && record.status !== 404) {
       failed++;
     }
-    await sink.write(record);
+    if ("depth" in record) await sink.write(record);
   }
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
@@ -105,7 +114,7 @@ async function run(
     name,
     concurrency,
     pages,
-    expected: site.expected,
+    expected: fetchOnly ? siteSize : site.expected,
     duplicates,
     seconds,
     pagesPerSecond: pages / seconds,
@@ -117,27 +126,30 @@ async function run(
 }
 
 const pages = quick ? 2_000 : 10_000;
+const latencySite = [
+  "--pages",
+  String(pages),
+  "--latency-ms",
+  "100",
+  "--slow-every",
+  "0",
+  "--page-bytes",
+  "15000",
+  "--prerender",
+];
 const rows: Row[] = [];
 for (const c of [500, 1000]) {
-  rows.push(
-    await run(
-      `${pages} pages, 100 ms latency`,
-      [
-        "--pages",
-        String(pages),
-        "--latency-ms",
-        "100",
-        "--slow-every",
-        "0",
-        "--page-bytes",
-        "15000",
-        "--prerender",
-      ],
-      c,
-      100,
-    ),
-  );
+  rows.push(await run(`${pages} pages, 100 ms latency`, latencySite, c, 100));
 }
+rows.push(
+  await run(
+    `ceiling: fetchAll of the same ${pages} URLs, known up front, no parsing`,
+    latencySite,
+    500,
+    100,
+    true,
+  ),
+);
 rows.push(
   await run(
     `${quick ? 100 : 500} heavy pages (300-500 KB), no delay`,
