@@ -279,6 +279,8 @@ class CrawlEngine implements CrawlRun {
       maxQueued: MAX_PARSE_BACKLOG_PAGES,
       maxJobsPerWorker: PARSE_JOBS_PER_WORKER,
       maxBytesPerWorker: PARSE_BYTES_PER_WORKER,
+      // Load the workers while robots.txt and the first pages are fetched.
+      lazy: false,
       select: o.select ?? [],
       extractModule: o.extractModule,
     });

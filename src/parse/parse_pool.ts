@@ -36,6 +36,12 @@ export interface ParsePoolOptions {
    */
   maxBytesPerWorker?: number;
   /**
+   * Start workers only when pages wait for them; `false` starts them at once, so the
+   * first page does not wait for a worker to load.
+   * @default {true}
+   */
+  lazy?: boolean;
+  /**
    * CSS fields, `name=selector[@text|@html|@attr][[]]` (see `parseSelectSpec`).
    * The grammar is checked here; check the CSS too with `checkSelectSpecs` first.
    * @default {[]}
@@ -123,6 +129,7 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
       timeoutMs: options.timeoutMs,
       maxJobsPerWorker: options.maxJobsPerWorker,
       maxBytesPerWorker: options.maxBytesPerWorker,
+      lazy: options.lazy,
       name: extractUrl ? `the page extractor with ${extractUrl}` : "the page extractor",
     },
   );

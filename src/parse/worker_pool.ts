@@ -25,6 +25,12 @@ export interface WorkerPoolOptions {
   exportName?: string;
   /** Number of workers, started lazily. @default {Math.max(1, navigator.hardwareConcurrency - 1)} */
   workers?: number;
+  /**
+   * Start workers only when jobs wait for them. `false` starts them all at once, so
+   * the first jobs do not wait for a worker to load (tens of ms).
+   * @default {true}
+   */
+  lazy?: boolean;
   /** Inputs that may wait for a free worker; `run()` waits beyond that. @default {2 * workers} */
   maxQueued?: number;
   /**
@@ -185,6 +191,7 @@ class Pool<I, O> implements WorkerPool<I, O> {
       `import * as mod from ${JSON.stringify(moduleUrl)};\n` +
       `serveWorker(mod, ${JSON.stringify(exportName)}, ${JSON.stringify(moduleUrl)});\n`;
     this.#entry = `data:application/javascript,${encodeURIComponent(src)}`;
+    if (options.lazy === false) { while (this.#slots.length < this.#workers) this.#spawn(); }
   }
 
   get size(): number {

@@ -288,6 +288,16 @@ Deno.test("worker pool: maxBytesPerWorker: a big input waits for the worker inst
   assert.equal(b.buf.byteLength, 0, "b went to the idle worker, transferred");
 });
 
+Deno.test("worker pool: lazy: false loads the workers before the first job", async () => {
+  for (const lazy of [true, false]) {
+    await using pool = createWorkerPool<null, number>(JOBS, { exportName: "loadedAt", lazy });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const asked = Date.now();
+    const loaded = await pool.run(null);
+    assert.equal(loaded < asked, !lazy, `lazy: ${lazy}, loaded ${loaded - asked} ms after the job`);
+  }
+});
+
 Deno.test("worker pool: bad options are INVALID_OPTION", () => {
   for (
     const options of [{ workers: 0 }, { maxQueued: -1 }, { timeoutMs: 1.5 }, {
