@@ -8,7 +8,9 @@
  * 3. The ceiling for (1) on this machine: `fetchAll` of the same pages with every URL
  *    known up front (no parsing, no link discovery, no robots.txt) at concurrency 500.
  *
- * Prints a Markdown table on stdout (progress on stderr). `--quick`: 2,000 pages.
+ * Each row runs in a fresh process (`--row=N`), so one run's heap growth does not
+ * count in the next one's peak RSS. Prints a Markdown table on stdout (progress on
+ * stderr). `--quick`: 2,000 pages.
  * Run: `deno run -A bench/crawl_bench.ts [--quick]`
  *
  * @module
@@ -137,27 +139,45 @@ const latencySite = [
   "15000",
   "--prerender",
 ];
-const rows: Row[] = [];
-for (const c of [500, 1000]) {
-  rows.push(await run(`${pages} pages, 100 ms latency`, latencySite, c, 100));
+const heavyPages = quick ? 100 : 500;
+/** Every row, each measured in a fresh process: one run's heap growth must not count in the next's RSS. */
+const ROWS: (() => Promise<Row>)[] = [
+  () => run(`${pages} pages, 100 ms latency`, latencySite, 500, 100),
+  () => run(`${pages} pages, 100 ms latency`, latencySite, 1000, 100),
+  () =>
+    run(
+      `ceiling: fetchAll of the same ${pages} URLs, known up front, no parsing`,
+      latencySite,
+      500,
+      100,
+      true,
+    ),
+  () =>
+    run(
+      `${heavyPages} heavy pages (300-500 KB), no delay`,
+      ["--pages", String(heavyPages), "--heavy", "--slow-every", "0", "--prerender"],
+      128,
+      0,
+    ),
+];
+
+const rowArg = Deno.args.find((a) => a.startsWith("--row="));
+if (rowArg !== undefined) {
+  // A child: measure one row, print it as JSON.
+  console.log(JSON.stringify(await ROWS[Number(rowArg.slice("--row=".length))]!()));
+  Deno.exit(0);
 }
-rows.push(
-  await run(
-    `ceiling: fetchAll of the same ${pages} URLs, known up front, no parsing`,
-    latencySite,
-    500,
-    100,
-    true,
-  ),
-);
-rows.push(
-  await run(
-    `${quick ? 100 : 500} heavy pages (300-500 KB), no delay`,
-    ["--pages", String(quick ? 100 : 500), "--heavy", "--slow-every", "0", "--prerender"],
-    128,
-    0,
-  ),
-);
+
+const rows: Row[] = [];
+for (let i = 0; i < ROWS.length; i++) {
+  const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL(import.meta.url).pathname, `--row=${i}`, ...Deno.args],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (code !== 0) throw new Error(`row ${i} failed with exit code ${code}`);
+  rows.push(JSON.parse(new TextDecoder().decode(stdout)));
+}
 
 console.log(
   "| site | C | pages (expected) | duplicates | failed | s | pages/s | % of ideal | peak RSS MiB | lag p99 ms |",
