@@ -43,17 +43,16 @@ export async function* fetchAll(
   urls: Iterable<string | URL> | AsyncIterable<string | URL>,
   options: FetchAllOptions = {},
 ): AsyncGenerator<FetchResult, void, undefined> {
-  const fetcher = options.fetcher ?? createFetcher(options);
   const maxPending = options.maxPending ?? options.maxInFlight ?? 128;
   const stop = new AbortController();
-  const signal = options.fetcher && options.signal
-    ? AbortSignal.any([options.signal, stop.signal])
-    : stop.signal;
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  // A fetcher of our own takes the signal once, for all its fetches; a shared one per fetch.
+  const fetcher = options.fetcher ?? createFetcher({ ...options, signal });
+  const fetchOptions = options.fetcher ? { signal } : {};
   const isAsync = Symbol.asyncIterator in urls;
   const iterator = isAsync
     ? urls[Symbol.asyncIterator]()
     : (urls as Iterable<string | URL>)[Symbol.iterator]();
-  const fetchOptions = { signal };
   const done: FetchResult[] = [];
   let running = 0;
   let wake: (() => void) | null = null;
