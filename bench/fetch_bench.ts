@@ -21,7 +21,7 @@ const latencyMs = 100;
 const levels = (arg("levels") ?? "256,1000,2000").split(",").map(Number);
 const variants = (arg("variants") ?? "bare,layer").split(",");
 /** Runs per (variant, C), in alternating order (bare first, then layer first...). */
-const repeat = Number(arg("repeat") ?? 2);
+const repeat = Number(arg("repeat") ?? 3);
 
 interface Row {
   variant: string;
