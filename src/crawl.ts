@@ -15,7 +15,7 @@ import { checkSelectSpecs } from "./parse/select_spec.ts";
 import { createFrontier, type Frontier } from "./frontier/frontier.ts";
 import { createMemoryFrontierStore } from "./frontier/memory_frontier_store.ts";
 import type { FrontierStore, Lease } from "./frontier/frontier_store.ts";
-import { createRobotsCache, type RobotsCache } from "./robots/robots_cache.ts";
+import { createRobotsCache, type RobotsCache, type RobotsVerdict } from "./robots/robots_cache.ts";
 import { type AddressGuard, createAddressGuard } from "./guard/address_guard.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import { CrawlStats } from "./crawl_stats.ts";
@@ -295,13 +295,7 @@ class CrawlEngine implements CrawlRun {
       if (from === null) return true;
       if (robots) {
         const verdict = await robots.check(target.href, { signal });
-        if (!verdict.allowed) {
-          throw new TrawlError(
-            "ROBOTS_DISALLOWED",
-            `robots.txt disallows ${target.href} (redirect target of ${from.href})`,
-            { url: target.href },
-          );
-        }
+        if (!verdict.allowed) throw robotsRefusal(target.href, verdict, from.href);
       }
       if (!(await frontier.markSeen(target.href))) {
         throw new TrawlError(
@@ -452,9 +446,7 @@ class CrawlEngine implements CrawlRun {
           w.scheduler.setMaxInFlight(host, undefined);
           if (verdict.crawlDelayMs !== null) w.scheduler.setCrawlDelay(host, verdict.crawlDelayMs);
         }
-        if (!verdict.allowed) {
-          throw new TrawlError("ROBOTS_DISALLOWED", `robots.txt disallows ${url}`, { url });
-        }
+        if (!verdict.allowed) throw robotsRefusal(url, verdict);
       }
       result = await w.fetcher.fetch(url, { signal: w.signal, allowUrl: w.followRedirect });
       releaseSlot();
@@ -538,6 +530,24 @@ interface Wiring {
   followRedirect: (target: URL, from: URL | null) => Promise<boolean>;
   maxDepth: number;
   signal: AbortSignal;
+}
+
+/**
+ * The error of a URL robots.txt does not allow. When robots.txt got no answer at all
+ * (DNS, connection, TLS, timeout), that failure is the record's error: it is why the
+ * page cannot be fetched either, and "disallowed" would hide it.
+ */
+function robotsRefusal(url: string, verdict: RobotsVerdict, from?: string): TrawlError {
+  const what = from === undefined ? url : `${url} (redirect target of ${from})`;
+  if (verdict.error) {
+    return new TrawlError(
+      verdict.error.code,
+      `${what} not fetched: robots.txt could not be fetched: ${verdict.error.message}`,
+      { url },
+    );
+  }
+  const why = verdict.reason ? `: ${verdict.reason}` : "";
+  return new TrawlError("ROBOTS_DISALLOWED", `robots.txt disallows ${what}${why}`, { url });
 }
 
 function failureRecord(url: string, depth: number, error: RecordError): CrawlRecord {

@@ -16,7 +16,7 @@
 
 import { abortable } from "../_abortable.ts";
 import { TrawlError } from "../trawl_error.ts";
-import type { FetchPage, FetchResult } from "../types.ts";
+import type { ErrorInfo, FetchPage, FetchResult } from "../types.ts";
 import { normalizeUrl } from "../url.ts";
 import { type ParsedRobots, parseRobots } from "./_robots_rules.ts";
 import { productToken } from "./product_token.ts";
@@ -42,6 +42,12 @@ export interface RobotsVerdict {
   crawlDelayMs: number | null;
   /** Why, for humans (the matching rule's line, or the robots.txt status). */
   reason?: string;
+  /**
+   * Set when robots.txt got no HTTP answer at all (DNS, connection, TLS, timeout):
+   * the fetch's error. The origin is then disallowed (RFC 9309), and this is also
+   * why its pages cannot be fetched, so report it rather than a robots refusal.
+   */
+  error?: ErrorInfo;
 }
 
 /**
@@ -115,7 +121,7 @@ export interface RobotsCache {
 type Rules =
   | { kind: "parsed"; robots: ParsedRobots; crawlDelayMs: number | null; robotsUrl: string }
   | { kind: "allowAll"; reason: string }
-  | { kind: "disallowAll"; reason: string };
+  | { kind: "disallowAll"; reason: string; error?: ErrorInfo };
 
 interface Entry {
   rules: Promise<Rules>;
@@ -164,16 +170,25 @@ export function createRobotsCache(fetchPage: FetchPage, options: RobotsOptions):
   const cacheSignal = options.signal;
   const entries = new Map<string, Entry>();
 
-  const unreachable = (robotsUrl: string, why: string): Rules => ({
+  const unreachable = (robotsUrl: string, why: string, error?: ErrorInfo): Rules => ({
     kind: "disallowAll",
     reason: `${robotsUrl} unreachable (${why}): everything disallowed for ${retryMs} ms, ` +
       `then it is fetched again`,
+    error,
   });
+
+  const timedOut = (robotsUrl: string): Rules =>
+    unreachable(robotsUrl, `no answer in ${timeoutMs} ms`, {
+      code: "DEADLINE",
+      message: `${robotsUrl}: no answer in ${timeoutMs} ms (robots.txt fetch deadline)`,
+    });
 
   function interpret(robotsUrl: string, origin: string, result: FetchResult): Rules {
     const { status, error } = result;
     if (status === null) {
-      return unreachable(robotsUrl, error ? `${error.code}: ${error.message}` : "no response");
+      return error
+        ? unreachable(robotsUrl, `${error.code}: ${error.message}`, error)
+        : unreachable(robotsUrl, "no response");
     }
     if (status === 429 || status >= 500) return unreachable(robotsUrl, `HTTP ${status}`);
     if (status < 200 || status >= 300) {
@@ -213,14 +228,15 @@ export function createRobotsCache(fetchPage: FetchPage, options: RobotsOptions):
     } catch (cause) {
       if (cacheSignal?.aborted) throw aborted(robotsUrl, cacheSignal);
       const message = cause instanceof Error ? cause.message : String(cause);
-      return unreachable(robotsUrl, timeout.aborted ? `no answer in ${timeoutMs} ms` : message);
+      return timeout.aborted ? timedOut(robotsUrl) : unreachable(robotsUrl, message, {
+        code: "NETWORK_ERROR",
+        message: `${robotsUrl}: ${message}`,
+      });
     } finally {
       clearTimeout(timer);
     }
     if (cacheSignal?.aborted) throw aborted(robotsUrl, cacheSignal);
-    if (timeout.aborted && result.status === null) {
-      return unreachable(robotsUrl, `no answer in ${timeoutMs} ms`);
-    }
+    if (timeout.aborted && result.status === null) return timedOut(robotsUrl);
     return interpret(robotsUrl, origin, result);
   }
 
@@ -261,7 +277,9 @@ export function createRobotsCache(fetchPage: FetchPage, options: RobotsOptions):
         return { allowed: true, crawlDelayMs: null, reason: rules.reason };
       }
       if (rules.kind === "disallowAll") {
-        return { allowed: false, crawlDelayMs: null, reason: rules.reason };
+        return rules.error
+          ? { allowed: false, crawlDelayMs: null, reason: rules.reason, error: rules.error }
+          : { allowed: false, crawlDelayMs: null, reason: rules.reason };
       }
       const { allowed, line } = rules.robots.match(path);
       return allowed ? { allowed, crawlDelayMs: rules.crawlDelayMs } : {

@@ -294,3 +294,44 @@ Deno.test("cli: Ctrl-C stops admitting work, flushes valid JSON and prints the s
     await site.shutdown();
   }
 });
+
+Deno.test("cli: crawls over HTTPS (certificate checked against a CA given by DENO_CERT)", async () => {
+  // A test-only CA and a leaf for localhost / 127.0.0.1 (tests/cli/fixtures), made with openssl
+  // as the CA in tests/guard/rebinding_test.ts, plus subjectAltName=DNS:localhost,IP:127.0.0.1.
+  const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
+  const server = Deno.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    cert: await Deno.readTextFile(fixture("tls_localhost.pem")),
+    key: await Deno.readTextFile(fixture("tls_localhost.key")),
+    onListen() {},
+  }, (request) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/robots.txt") return new Response("User-agent: *\nDisallow: /secret\n");
+    const body = path === "/"
+      ? `<title>secure home</title><a href="/a">a</a><a href="/secret">s</a>`
+      : `<title>secure ${path}</title>`;
+    return new Response(body, { headers: { "content-type": "text/html" } });
+  });
+  const seed = `https://127.0.0.1:${server.addr.port}/`;
+  try {
+    const trusted = await runCli(["crawl", "-", "--depth", "1", "--quiet"], {
+      stdin: `${seed}\n`,
+      env: { DENO_CERT: fixture("tls_ca.pem") },
+    });
+    assert.equal(trusted.code, 0, trusted.stderr);
+    const byUrl = new Map(parseJsonl(trusted.stdout).map((r) => [r.url as string, r]));
+    assert.equal(byUrl.get(seed)?.title, "secure home");
+    assert.equal(byUrl.get(`${seed}a`)?.title, "secure /a");
+    assert.equal((byUrl.get(`${seed}secret`)?.error as { code: string }).code, "ROBOTS_DISALLOWED");
+    // Without the CA the certificate is refused: a TLS_ERROR record, not a crash.
+    const untrusted = await runCli(["crawl", "-", "--quiet", "--retries", "0"], {
+      stdin: `${seed}\n`,
+    });
+    assert.equal(untrusted.code, 0, untrusted.stderr);
+    const [record] = parseJsonl(untrusted.stdout);
+    assert.equal((record?.error as { code: string }).code, "TLS_ERROR");
+  } finally {
+    await server.shutdown();
+  }
+});

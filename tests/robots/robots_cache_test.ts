@@ -175,6 +175,7 @@ Deno.test("500 disallows everything, then robots.txt is fetched again after the 
   const first = await robots.check(`${srv.origin}/page`);
   assert.equal(first.allowed, false);
   assert.match(first.reason ?? "", /HTTP 500/);
+  assert.equal(first.error, undefined, "robots.txt answered: a refusal, not a network error");
   assert.equal((await robots.check(`${srv.origin}/page`)).allowed, false);
   assert.equal(srv.hits, 1); // still inside the window
   srv.reply = { status: 200, body: "User-agent: *\nDisallow: /no\n" };
@@ -201,6 +202,8 @@ Deno.test("a network error (closed port) disallows", async () => {
   const verdict = await cache().check(`http://127.0.0.1:${port}/page`);
   assert.equal(verdict.allowed, false);
   assert.match(verdict.reason ?? "", /unreachable \(CONNECTION_REFUSED/);
+  // No HTTP answer at all: the verdict carries the fetch's error for the caller to report.
+  assert.equal(verdict.error?.code, "CONNECTION_REFUSED");
 });
 
 Deno.test("Crawl-delay of our group becomes crawlDelayMs, capped", async () => {
