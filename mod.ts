@@ -30,6 +30,7 @@ export {
   type Seed,
 } from "./src/crawl.ts";
 export { CrawlStats, type CrawlStatsSnapshot, type LinkCounts } from "./src/crawl_stats.ts";
+export type { LinkOutcome } from "./src/types.ts";
 export { readSeeds } from "./src/cli/read_seeds.ts";
 
 // The fetch layer.
