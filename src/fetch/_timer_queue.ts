@@ -14,6 +14,8 @@
 export interface Timeout {
   /** Stop this timeout (no effect once it has fired or was cancelled). */
   cancel(): void;
+  /** Start the wait over from now, as if just added (no effect once it has fired or was cancelled). */
+  restart(): void;
 }
 
 class Entry implements Timeout {
@@ -33,6 +35,11 @@ class Entry implements Timeout {
     if (this.fire === null) return;
     this.fire = null;
     this.#queue.unlink(this);
+  }
+
+  restart(): void {
+    if (this.fire === null) return;
+    this.#queue.requeue(this);
   }
 }
 
@@ -56,6 +63,19 @@ export class TimerQueue {
   /** Call `fire` in `ms` milliseconds unless cancelled first. */
   add(fire: () => void): Timeout {
     const entry = new Entry(this, performance.now() + this.#ms, fire);
+    this.#append(entry);
+    return entry;
+  }
+
+  /** Move a live entry to the back, due `ms` from now (no new object per restart). */
+  requeue(entry: Entry): void {
+    entry.due = performance.now() + this.#ms;
+    if (entry === this.#tail) return;
+    this.unlink(entry);
+    this.#append(entry);
+  }
+
+  #append(entry: Entry): void {
     const tail = this.#tail;
     if (tail === null) {
       this.#head = entry;
@@ -65,7 +85,6 @@ export class TimerQueue {
       entry.prev = tail;
     }
     this.#tail = entry;
-    return entry;
   }
 
   /** @internal Remove a cancelled or fired entry. */

@@ -225,6 +225,8 @@ class TrawlFetcher implements Fetcher {
   #deadlines: TimerQueue;
   #headersTimers: TimerQueue;
   #idleTimers: TimerQueue;
+  /** What every Attempt needs to time and size its exchange (one object per fetcher). */
+  #limits: AttemptLimits;
   #connectTimers: TimerQueue;
   #sockets = 0;
   #socketBudget: number;
@@ -278,6 +280,13 @@ class TrawlFetcher implements Fetcher {
     this.#deadlines = new TimerQueue(this.#timeoutMs);
     this.#headersTimers = new TimerQueue(this.#headersTimeoutMs);
     this.#idleTimers = new TimerQueue(this.#bodyIdleTimeoutMs);
+    this.#limits = {
+      headers: this.#headersTimers,
+      headersTimeoutMs: this.#headersTimeoutMs,
+      idle: this.#idleTimers,
+      bodyIdleTimeoutMs: this.#bodyIdleTimeoutMs,
+      maxBytes: this.#maxBytes,
+    };
     this.#connectTimers = new TimerQueue(this.#connectTimeoutMs);
     this.#allowUrl = options.allowUrl;
     this.#allowContentType = options.allowContentType;
@@ -592,7 +601,7 @@ class TrawlFetcher implements Fetcher {
         if (job.reason !== null) throw job.reason;
         this.#requests++;
         const href = url.href;
-        const attempt = new Attempt(href, this.#headersTimers, this.#headersTimeoutMs);
+        const attempt = new Attempt(href, this.#limits);
         job.attempt = attempt;
         const t0 = performance.now();
         try {
@@ -631,16 +640,24 @@ class TrawlFetcher implements Fetcher {
             await res.body.dump();
             return exchange;
           }
-          const read = await readBody(res.body, {
-            encoding: headers["content-encoding"],
-            maxBytes: this.#maxBytes,
-            bodyIdleTimeoutMs: this.#bodyIdleTimeoutMs,
-            idle: this.#idleTimers,
-            onIdle: attempt.abortHandler,
-            url: href,
-          });
-          exchange.body = read.body;
-          exchange.bytes = read.wireBytes;
+          const encoding = headers["content-encoding"];
+          if (encoding === undefined || encoding.trim().toLowerCase() === "identity") {
+            // The attempt counts the wire bytes and times the gaps as chunks pass through
+            // it (aborting past either limit), so undici's own reader can collect them.
+            exchange.body = await res.body.bytes();
+            exchange.bytes = attempt.wireBytes;
+          } else {
+            const read = await readBody(res.body, {
+              encoding,
+              maxBytes: this.#maxBytes,
+              bodyIdleTimeoutMs: this.#bodyIdleTimeoutMs,
+              idle: this.#idleTimers,
+              onIdle: attempt.abortHandler,
+              url: href,
+            });
+            exchange.body = read.body;
+            exchange.bytes = read.wireBytes;
+          }
           return exchange;
         } catch (error) {
           throw attempt.reason ?? toTrawlError(error, href);
@@ -682,30 +699,64 @@ function aborted(url: string, why: string): TrawlError {
   return new TrawlError("ABORTED", `${url}: ${why}`, { url });
 }
 
+/** What every {@linkcode Attempt} of one fetcher needs: its timers and limits. */
+interface AttemptLimits {
+  headers: TimerQueue;
+  headersTimeoutMs: number;
+  idle: TimerQueue;
+  bodyIdleTimeoutMs: number;
+  maxBytes: number;
+}
+
 /**
  * One HTTP exchange as undici sees it: wraps undici's handler (through the
- * compose interceptor) to start the headers timer when the request is written
- * and to hold the controller that aborts it. Aborting through the controller
- * instead of an AbortSignal per request saves an AbortController, its
- * listeners and undici's signal bookkeeping on every request.
+ * compose interceptor) to start the headers timer when the request is written,
+ * to count the body's wire bytes and time the gaps between its chunks as they
+ * pass through, and to hold the controller that aborts it. Aborting through the
+ * controller instead of an AbortSignal per request saves an AbortController, its
+ * listeners and undici's signal bookkeeping on every request; counting here, not
+ * on the body stream, lets undici's own reader collect the body.
  */
 class Attempt implements Dispatcher.DispatchHandler {
-  /** Why it was aborted (a headers or body timeout, a deadline, the caller), or null. */
+  /** Why it was aborted (a headers or body timeout, too large, a deadline, the caller), or null. */
   reason: TrawlError | null = null;
-  /** `abort` bound, for callbacks. */
-  readonly abortHandler: (reason: TrawlError) => void = (reason) => this.abort(reason);
+  /** Body bytes received so far, as sent (before any decompression). */
+  wireBytes = 0;
   #href: string;
-  #timers: TimerQueue;
-  #timeoutMs: number;
+  #limits: AttemptLimits;
   #handler: Dispatcher.DispatchHandler | null = null;
   #controller: Dispatcher.DispatchController | null = null;
-  #headersTimer: Timeout | null = null;
+  /** The headers timer until the response starts, then the body-idle timer. */
+  #timer: Timeout | null = null;
+  #inBody = false;
   #finished = false;
+  /** The one callback of both timers (one closure per attempt). */
+  #onTimer = (): void => {
+    this.#timer = null;
+    const limits = this.#limits;
+    this.abort(
+      this.#inBody
+        ? new TrawlError(
+          "BODY_TIMEOUT",
+          `${this.#href}: no body data for ${limits.bodyIdleTimeoutMs} ms (bodyIdleTimeoutMs)`,
+          { url: this.#href },
+        )
+        : new TrawlError(
+          "HEADERS_TIMEOUT",
+          `${this.#href}: no response headers within ${limits.headersTimeoutMs} ms (headersTimeoutMs)`,
+          { url: this.#href },
+        ),
+    );
+  };
 
-  constructor(href: string, timers: TimerQueue, timeoutMs: number) {
+  constructor(href: string, limits: AttemptLimits) {
     this.#href = href;
-    this.#timers = timers;
-    this.#timeoutMs = timeoutMs;
+    this.#limits = limits;
+  }
+
+  /** `abort`, for callbacks. */
+  get abortHandler(): (reason: TrawlError) => void {
+    return (reason) => this.abort(reason);
   }
 
   /** Called by the interceptor with undici's handler for this request. */
@@ -718,19 +769,19 @@ class Attempt implements Dispatcher.DispatchHandler {
   abort(reason: TrawlError): void {
     if (this.reason !== null || this.#finished) return;
     this.reason = reason;
-    this.#stopHeadersTimer();
+    this.#stopTimer();
     this.#controller?.abort(reason);
   }
 
   /** The exchange is over: stop the timers. */
   done(): void {
     this.#finished = true;
-    this.#stopHeadersTimer();
+    this.#stopTimer();
   }
 
-  #stopHeadersTimer(): void {
-    this.#headersTimer?.cancel();
-    this.#headersTimer = null;
+  #stopTimer(): void {
+    this.#timer?.cancel();
+    this.#timer = null;
   }
 
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
@@ -741,16 +792,7 @@ class Attempt implements Dispatcher.DispatchHandler {
       return;
     }
     if (this.#finished) return;
-    this.#headersTimer = this.#timers.add(() => {
-      this.#headersTimer = null;
-      this.abort(
-        new TrawlError(
-          "HEADERS_TIMEOUT",
-          `${this.#href}: no response headers within ${this.#timeoutMs} ms (headersTimeoutMs)`,
-          { url: this.#href },
-        ),
-      );
-    });
+    this.#timer = this.#limits.headers.add(this.#onTimer);
   }
 
   onRequestUpgrade(
@@ -768,11 +810,26 @@ class Attempt implements Dispatcher.DispatchHandler {
     headers: Record<string, string | string[]>,
     statusMessage?: string,
   ): void {
-    this.#stopHeadersTimer();
+    this.#stopTimer();
+    this.#inBody = true;
+    if (!this.#finished && this.reason === null) this.#timer = this.#limits.idle.add(this.#onTimer);
     this.#handler!.onResponseStart?.(controller, statusCode, headers, statusMessage);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Uint8Array): void {
+    if (this.reason !== null) return;
+    this.wireBytes += chunk.length;
+    if (this.wireBytes > this.#limits.maxBytes) {
+      this.abort(
+        new TrawlError(
+          "TOO_LARGE",
+          `${this.#href}: body over maxBytes ${this.#limits.maxBytes} on the wire; raise maxBytes to accept it`,
+          { url: this.#href },
+        ),
+      );
+      return;
+    }
+    this.#timer?.restart();
     // deno-lint-ignore no-explicit-any
     this.#handler!.onResponseData?.(controller, chunk as any);
   }
@@ -781,11 +838,12 @@ class Attempt implements Dispatcher.DispatchHandler {
     controller: Dispatcher.DispatchController,
     trailers: Record<string, string | string[]>,
   ): void {
+    this.#stopTimer();
     this.#handler!.onResponseEnd?.(controller, trailers);
   }
 
   onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
-    this.#stopHeadersTimer();
+    this.#stopTimer();
     this.#handler!.onResponseError?.(controller, error);
   }
 }

@@ -30,3 +30,29 @@ Deno.test("TimerQueue: an entry added while firing is timed from then; cancellin
   for (const p of pending) p.cancel();
   assert.deepEqual(fired, ["first", "second"]);
 });
+
+Deno.test("TimerQueue: restart moves an entry behind the others and times it from now", async () => {
+  const queue = new TimerQueue(40);
+  const fired: string[] = [];
+  const t0 = performance.now();
+  let restartedAt = 0;
+  let aFiredAt = 0;
+  const a = queue.add(() => {
+    fired.push("a");
+    aFiredAt = performance.now();
+  });
+  queue.add(() => fired.push("b"));
+  await new Promise((r) => setTimeout(r, 25));
+  restartedAt = performance.now();
+  a.restart(); // now due 40 ms from here, after b
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(fired, ["b", "a"]);
+  assert.ok(aFiredAt - restartedAt >= 39, `a fired ${aFiredAt - restartedAt} ms after restart`);
+  assert.ok(aFiredAt - t0 >= 64);
+  a.restart(); // fired already: no effect
+  const c = queue.add(() => fired.push("c"));
+  c.cancel();
+  c.restart(); // cancelled: no effect
+  await new Promise((r) => setTimeout(r, 60));
+  assert.deepEqual(fired, ["b", "a"]);
+});
