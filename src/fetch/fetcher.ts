@@ -219,6 +219,8 @@ class TrawlFetcher implements Fetcher {
   #agent: Agent | ProxyAgent;
   #headers: Record<string, string>;
   #closing = new AbortController();
+  /** Fetches in progress, aborted together on close (no listener or closure per fetch). */
+  #jobs = new Set<Job>();
   #unlinkSignal: () => void = () => {};
   #active = 0;
   #whenIdle: PromiseWithResolvers<void> | null = null;
@@ -319,6 +321,9 @@ class TrawlFetcher implements Fetcher {
       const attempt = (opts as { opaque?: unknown }).opaque;
       return dispatch(opts, attempt instanceof Attempt ? attempt.wrap(handler) : handler);
     });
+    this.#closing.signal.addEventListener("abort", () => {
+      for (const job of this.#jobs) job.abort(aborted(job.url, "the fetcher was closed"));
+    }, { once: true });
     if (options.signal) {
       const outer = options.signal;
       const onAbort = () => this.#closing.abort(outer.reason);
@@ -431,7 +436,8 @@ class TrawlFetcher implements Fetcher {
       );
     });
     const unlinkCaller = link(callerSignal, job, "aborted by the caller");
-    const unlinkClose = link(this.#closing.signal, job, "the fetcher was closed");
+    if (this.#closing.signal.aborted) job.abort(aborted(input, "the fetcher was closed"));
+    else this.#jobs.add(job);
     try {
       let url = checkUrl(input, this.#maxUrlLength);
       let from: URL | null = null;
@@ -495,7 +501,7 @@ class TrawlFetcher implements Fetcher {
     } finally {
       deadline.cancel();
       unlinkCaller();
-      unlinkClose();
+      this.#jobs.delete(job);
       result.timings.totalMs = performance.now() - started;
       if (--this.#active === 0 && this.#whenIdle !== null) {
         this.#whenIdle.resolve();
