@@ -21,7 +21,7 @@ const latencyMs = 100;
 const levels = (arg("levels") ?? "256,1000,2000").split(",").map(Number);
 const variants = (arg("variants") ?? "bare,layer").split(",");
 /** Runs per (variant, C), in alternating order (bare first, then layer first...). */
-const repeat = Number(arg("repeat") ?? 3);
+const repeat = Number(arg("repeat") ?? 5);
 
 interface Row {
   variant: string;
@@ -228,17 +228,26 @@ try {
   await server.child.status;
 }
 
-/** The runs of one (variant, C) summed up: mean req/s and its range, mean p50, worst p99. */
+/**
+ * The runs of one (variant, C) summed up: median req/s and its range, median p50 and
+ * CPU, worst p99. The median, not the mean: on two shared cores a single run is now
+ * and then 10-20% off (a GC pause or a slow connection burst), and one such run
+ * should not decide a row.
+ */
 function combine(runs: Row[]): Row & { min: number; max: number } {
-  const mean = (f: (r: Row) => number) => runs.reduce((n, r) => n + f(r), 0) / runs.length;
+  const median = (f: (r: Row) => number) => {
+    const values = runs.map(f).sort((a, b) => a - b);
+    const mid = values.length >> 1;
+    return values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+  };
   return {
     ...runs[0],
-    rps: mean((r) => r.rps),
-    p50: mean((r) => r.p50),
+    rps: median((r) => r.rps),
+    p50: median((r) => r.p50),
     p99: Math.max(...runs.map((r) => r.p99)),
     peakRss: Math.max(...runs.map((r) => r.peakRss)),
     errors: runs.reduce((n, r) => n + r.errors, 0),
-    cpuUs: mean((r) => r.cpuUs),
+    cpuUs: median((r) => r.cpuUs),
     min: Math.min(...runs.map((r) => r.rps)),
     max: Math.max(...runs.map((r) => r.rps)),
   };
@@ -255,7 +264,7 @@ for (const c of levels) {
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
 const lines = [
   `${total} URLs, server answers after ${latencyMs} ms (separate process), ${navigator.hardwareConcurrency} cores; ` +
-  `${repeat} run(s) per row in alternating order after a warm-up: req/s is the mean (range), p50 the mean, p99 the worst`,
+  `${repeat} run(s) per row in alternating order after a warm-up: req/s is the median (range), p50 and CPU the median, p99 the worst`,
   "",
   "| variant | C | req/s | range | % of ideal | layer/bare | p50 ms | p99 ms | client CPU µs/req | peak RSS | errors |",
   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
