@@ -18,14 +18,20 @@ export interface Timeout {
   restart(): void;
 }
 
+/** An object a timeout calls back (saves a closure per timeout on hot paths). */
+export interface TimeoutTarget {
+  /** The timeout fired. */
+  timedOut(): void;
+}
+
 class Entry implements Timeout {
   due: number;
-  fire: (() => void) | null;
+  fire: (() => void) | TimeoutTarget | null;
   prev: Entry | null = null;
   next: Entry | null = null;
   #queue: TimerQueue;
 
-  constructor(queue: TimerQueue, due: number, fire: () => void) {
+  constructor(queue: TimerQueue, due: number, fire: (() => void) | TimeoutTarget) {
     this.#queue = queue;
     this.due = due;
     this.fire = fire;
@@ -60,8 +66,8 @@ export class TimerQueue {
     this.#ms = ms;
   }
 
-  /** Call `fire` in `ms` milliseconds unless cancelled first. */
-  add(fire: () => void): Timeout {
+  /** Call `fire` (or `fire.timedOut()`) in `ms` milliseconds unless cancelled first. */
+  add(fire: (() => void) | TimeoutTarget): Timeout {
     const entry = new Entry(this, performance.now() + this.#ms, fire);
     this.#append(entry);
     return entry;
@@ -117,7 +123,8 @@ export class TimerQueue {
         const fire = entry.fire!;
         entry.fire = null;
         this.unlink(entry);
-        fire();
+        if (typeof fire === "function") fire();
+        else fire.timedOut();
       }
     } finally {
       this.#expiring = false;

@@ -18,7 +18,7 @@ import { toTrawlError } from "./_error_code.ts";
 import { checkFdBudget } from "./_fd_limit.ts";
 import { Hosts, type RateLimit, sleep } from "./_hosts.ts";
 import { readBody } from "./_read_body.ts";
-import { type Timeout, TimerQueue } from "./_timer_queue.ts";
+import { type Timeout, type TimeoutTarget, TimerQueue } from "./_timer_queue.ts";
 import { parseRetryAfter, RETRY_CODES, RETRY_STATUSES, retryDelayMs } from "./_retry_policy.ts";
 import { Semaphore } from "./semaphore.ts";
 
@@ -138,14 +138,25 @@ interface Exchange {
  * attempt to abort with it, and an AbortSignal made only when something has to
  * wait (a busy slot, a backoff): the hot path allocates no AbortController.
  */
-class Job {
+class Job implements TimeoutTarget {
   readonly url: string;
   reason: TrawlError | null = null;
   attempt: Attempt | null = null;
   #ctl: AbortController | null = null;
+  #timeoutMs: number;
 
-  constructor(url: string) {
+  constructor(url: string, timeoutMs: number) {
     this.url = url;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** The total deadline passed. */
+  timedOut(): void {
+    this.abort(
+      new TrawlError("DEADLINE", `${this.url}: not done within ${this.#timeoutMs} ms (timeoutMs)`, {
+        url: this.url,
+      }),
+    );
   }
 
   /** Aborts when the job does (made on first use). */
@@ -427,14 +438,8 @@ class TrawlFetcher implements Fetcher {
       timings: { ttfbMs: null, totalMs: 0 },
       error: null,
     };
-    const job = new Job(input);
-    const deadline = this.#deadlines.add(() => {
-      job.abort(
-        new TrawlError("DEADLINE", `${input}: not done within ${this.#timeoutMs} ms (timeoutMs)`, {
-          url: input,
-        }),
-      );
-    });
+    const job = new Job(input, this.#timeoutMs);
+    const deadline = this.#deadlines.add(job);
     const unlinkCaller = link(callerSignal, job, "aborted by the caller");
     if (this.#closing.signal.aborted) job.abort(aborted(input, "the fetcher was closed"));
     else this.#jobs.add(job);
@@ -723,7 +728,7 @@ interface AttemptLimits {
  * listeners and undici's signal bookkeeping on every request; counting here, not
  * on the body stream, lets undici's own reader collect the body.
  */
-class Attempt implements Dispatcher.DispatchHandler {
+class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget {
   /** Why it was aborted (a headers or body timeout, too large, a deadline, the caller), or null. */
   reason: TrawlError | null = null;
   /** Body bytes received so far, as sent (before any decompression). */
@@ -736,8 +741,8 @@ class Attempt implements Dispatcher.DispatchHandler {
   #timer: Timeout | null = null;
   #inBody = false;
   #finished = false;
-  /** The one callback of both timers (one closure per attempt). */
-  #onTimer = (): void => {
+  /** The headers timer or the body-idle timer fired. */
+  timedOut(): void {
     this.#timer = null;
     const limits = this.#limits;
     this.abort(
@@ -753,7 +758,7 @@ class Attempt implements Dispatcher.DispatchHandler {
           { url: this.#href },
         ),
     );
-  };
+  }
 
   constructor(href: string, limits: AttemptLimits) {
     this.#href = href;
@@ -798,7 +803,7 @@ class Attempt implements Dispatcher.DispatchHandler {
       return;
     }
     if (this.#finished) return;
-    this.#timer = this.#limits.headers.add(this.#onTimer);
+    this.#timer = this.#limits.headers.add(this);
   }
 
   onRequestUpgrade(
@@ -818,7 +823,7 @@ class Attempt implements Dispatcher.DispatchHandler {
   ): void {
     this.#stopTimer();
     this.#inBody = true;
-    if (!this.#finished && this.reason === null) this.#timer = this.#limits.idle.add(this.#onTimer);
+    if (!this.#finished && this.reason === null) this.#timer = this.#limits.idle.add(this);
     this.#handler!.onResponseStart?.(controller, statusCode, headers, statusMessage);
   }
 

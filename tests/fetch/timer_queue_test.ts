@@ -56,3 +56,12 @@ Deno.test("TimerQueue: restart moves an entry behind the others and times it fro
   await new Promise((r) => setTimeout(r, 60));
   assert.deepEqual(fired, ["b", "a"]);
 });
+
+Deno.test("TimerQueue: a target object is called back with timedOut()", async () => {
+  const queue = new TimerQueue(10);
+  const calls: string[] = [];
+  queue.add({ timedOut: () => calls.push("target") });
+  queue.add(() => calls.push("function"));
+  await new Promise((r) => setTimeout(r, 40));
+  assert.deepEqual(calls, ["target", "function"]);
+});
