@@ -741,6 +741,16 @@ class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget {
   #timer: Timeout | null = null;
   #inBody = false;
   #finished = false;
+  constructor(href: string, limits: AttemptLimits) {
+    this.#href = href;
+    this.#limits = limits;
+  }
+
+  /** `abort`, for callbacks. */
+  get abortHandler(): (reason: TrawlError) => void {
+    return (reason) => this.abort(reason);
+  }
+
   /** The headers timer or the body-idle timer fired. */
   timedOut(): void {
     this.#timer = null;
@@ -758,16 +768,6 @@ class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget {
           { url: this.#href },
         ),
     );
-  }
-
-  constructor(href: string, limits: AttemptLimits) {
-    this.#href = href;
-    this.#limits = limits;
-  }
-
-  /** `abort`, for callbacks. */
-  get abortHandler(): (reason: TrawlError) => void {
-    return (reason) => this.abort(reason);
   }
 
   /** Called by the interceptor with undici's handler for this request. */
