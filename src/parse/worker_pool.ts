@@ -9,7 +9,8 @@
  * reply sat idle meanwhile (measured: busy 30-45% of the time in a crawl). The
  * default depth, 16, was measured here with 15 KB pages (~0.2 ms each) and the main
  * thread busy in 5 ms chunks every 10 ms: 1 worker parsed ~1,300 pages/s with one
- * job at a time, ~2,000-2,600 with 8 ahead, ~2,600-3,800 with 16.
+ * job at a time, ~2,000-2,600 with 8 ahead, ~2,600-3,800 with 16. `maxBytesPerWorker`
+ * bounds the same pipeline by input size, for inputs too big to hold many of twice.
  *
  * @module
  */
