@@ -368,8 +368,10 @@ class TrawlFetcher implements Fetcher {
       this.#whenIdle ??= Promise.withResolvers<void>();
       await this.#whenIdle.promise;
     }
+    for (const timers of [this.#deadlines, this.#headersTimers, this.#idleTimers]) timers.stop();
     await this.#hosts.close();
     await this.#agent.close();
+    this.#connectTimers.stop(); // after the agent: nothing connects any more
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -16,7 +16,7 @@ Deno.test("TimerQueue: fires in order, not before ms; cancelled entries never fi
   assert.ok(at.every((ms) => ms >= 29), `fired at ${at}`);
 });
 
-Deno.test("TimerQueue: an entry added while firing is timed from then; cancelling all stops the timer", async () => {
+Deno.test("TimerQueue: an entry added while firing is timed from then; stop() clears the timer", async () => {
   const queue = new TimerQueue(20);
   const fired: string[] = [];
   queue.add(() => {
@@ -25,10 +25,23 @@ Deno.test("TimerQueue: an entry added while firing is timed from then; cancellin
   });
   await new Promise((r) => setTimeout(r, 70));
   assert.deepEqual(fired, ["first", "second"]);
-  // Nothing pending afterwards: the test sanitizer fails on a leaked timer.
+  // Cancelled entries never fire; stop() clears the timer (the test sanitizer fails on a
+  // leaked one).
   const pending = [queue.add(() => fired.push("never")), queue.add(() => fired.push("never"))];
   for (const p of pending) p.cancel();
+  queue.stop();
   assert.deepEqual(fired, ["first", "second"]);
+});
+
+Deno.test("TimerQueue: an emptied queue's timer fires once and is not re-armed", async () => {
+  const queue = new TimerQueue(20);
+  const fired: string[] = [];
+  queue.add(() => fired.push("cancelled")).cancel(); // the timer stays armed, firing on nothing
+  await new Promise((r) => setTimeout(r, 40));
+  // By now it fired and did not re-arm: the test sanitizer would report a pending timer.
+  queue.add(() => fired.push("later")); // arms again
+  await new Promise((r) => setTimeout(r, 40));
+  assert.deepEqual(fired, ["later"]);
 });
 
 Deno.test("TimerQueue: restart moves an entry behind the others and times it from now", async () => {
