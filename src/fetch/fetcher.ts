@@ -17,7 +17,7 @@ import { parseContentType } from "./_content_type.ts";
 import { toTrawlError } from "./_error_code.ts";
 import { checkFdBudget } from "./_fd_limit.ts";
 import { Hosts, type RateLimit, sleep } from "./_hosts.ts";
-import { readBody } from "./_read_body.ts";
+import { decodeBody, isDecodable } from "./_decode_body.ts";
 import { type Timeout, type TimeoutTarget, TimerQueue } from "./_timer_queue.ts";
 import { parseRetryAfter, RETRY_CODES, RETRY_STATUSES, retryDelayMs } from "./_retry_policy.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -653,24 +653,13 @@ class TrawlFetcher implements Fetcher {
             await res.body.dump();
             return exchange;
           }
+          // The attempt counts the wire bytes and times the gaps as chunks pass through
+          // it (aborting past either limit); what is left is collecting, or decoding.
           const encoding = headers["content-encoding"];
-          if (encoding === undefined || encoding.trim().toLowerCase() === "identity") {
-            // The attempt counts the wire bytes and times the gaps as chunks pass through
-            // it (aborting past either limit), so undici's own reader can collect them.
-            exchange.body = await res.body.bytes();
-            exchange.bytes = attempt.wireBytes;
-          } else {
-            const read = await readBody(res.body, {
-              encoding,
-              maxBytes: this.#maxBytes,
-              bodyIdleTimeoutMs: this.#bodyIdleTimeoutMs,
-              idle: this.#idleTimers,
-              onIdle: attempt.abortHandler,
-              url: href,
-            });
-            exchange.body = read.body;
-            exchange.bytes = read.wireBytes;
-          }
+          exchange.body = isDecodable(encoding)
+            ? await decodeBody(res.body, { encoding, maxBytes: this.#maxBytes, url: href })
+            : await res.body.bytes();
+          exchange.bytes = attempt.wireBytes;
           return exchange;
         } catch (error) {
           throw attempt.reason ?? toTrawlError(error, href);
@@ -746,11 +735,6 @@ class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget {
   constructor(href: string, limits: AttemptLimits) {
     this.#href = href;
     this.#limits = limits;
-  }
-
-  /** `abort`, for callbacks. */
-  get abortHandler(): (reason: TrawlError) => void {
-    return (reason) => this.abort(reason);
   }
 
   /** The headers timer or the body-idle timer fired. */
