@@ -17,7 +17,7 @@
 import { abortable } from "../_abortable.ts";
 import { TrawlError } from "../trawl_error.ts";
 import type { ErrorInfo, FetchPage, FetchResult } from "../types.ts";
-import { normalizeUrl } from "../url.ts";
+import { canonicalHref, parseHttpUrl } from "../url.ts";
 import { type ParsedRobots, parseRobots } from "./_robots_rules.ts";
 import { productToken } from "./product_token.ts";
 
@@ -262,8 +262,9 @@ export function createRobotsCache(fetchPage: FetchPage, options: RobotsOptions):
 
   return {
     async check(url, checkOptions = {}) {
-      const normalized = normalizeUrl(url);
-      const parsed = new URL(normalized);
+      // Canonicalized as the frontier does, from one parse.
+      const parsed = parseHttpUrl(url);
+      const normalized = canonicalHref(parsed);
       const path = normalized.slice(normalized.indexOf("/", parsed.protocol.length + 2));
       if (parsed.pathname === "/robots.txt") {
         return { allowed: true, crawlDelayMs: null, reason: "robots.txt itself is always allowed" };
@@ -277,9 +278,7 @@ export function createRobotsCache(fetchPage: FetchPage, options: RobotsOptions):
         return { allowed: true, crawlDelayMs: null, reason: rules.reason };
       }
       if (rules.kind === "disallowAll") {
-        return rules.error
-          ? { allowed: false, crawlDelayMs: null, reason: rules.reason, error: rules.error }
-          : { allowed: false, crawlDelayMs: null, reason: rules.reason };
+        return { allowed: false, crawlDelayMs: null, reason: rules.reason, error: rules.error };
       }
       const { allowed, line } = rules.robots.match(path);
       return allowed ? { allowed, crawlDelayMs: rules.crawlDelayMs } : {
