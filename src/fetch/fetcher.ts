@@ -236,8 +236,6 @@ class TrawlFetcher implements Fetcher {
   #active = 0;
   #whenIdle: PromiseWithResolvers<void> | null = null;
   #deadlines: TimerQueue;
-  #headersTimers: TimerQueue;
-  #idleTimers: TimerQueue;
   /** What every Attempt needs to time and size its exchange (one object per fetcher). */
   #limits: AttemptLimits;
   #connectTimers: TimerQueue;
@@ -248,8 +246,6 @@ class TrawlFetcher implements Fetcher {
   #inFlight = 0;
   #globalWaiting = 0;
   #connectTimeoutMs: number;
-  #headersTimeoutMs: number;
-  #bodyIdleTimeoutMs: number;
   #timeoutMs: number;
   #maxRetries: number;
   #retryBaseMs: number;
@@ -272,12 +268,12 @@ class TrawlFetcher implements Fetcher {
       options.connectTimeoutMs ?? 10_000,
       false,
     );
-    this.#headersTimeoutMs = positive(
+    const headersTimeoutMs = positive(
       "headersTimeoutMs",
       options.headersTimeoutMs ?? 20_000,
       false,
     );
-    this.#bodyIdleTimeoutMs = positive(
+    const bodyIdleTimeoutMs = positive(
       "bodyIdleTimeoutMs",
       options.bodyIdleTimeoutMs ?? 20_000,
       false,
@@ -291,13 +287,11 @@ class TrawlFetcher implements Fetcher {
     this.#maxUrlLength = positive("maxUrlLength", options.maxUrlLength ?? 2083);
     // Own timers, one per kind, shared by all requests (see _timer_queue.ts).
     this.#deadlines = new TimerQueue(this.#timeoutMs);
-    this.#headersTimers = new TimerQueue(this.#headersTimeoutMs);
-    this.#idleTimers = new TimerQueue(this.#bodyIdleTimeoutMs);
     this.#limits = {
-      headers: this.#headersTimers,
-      headersTimeoutMs: this.#headersTimeoutMs,
-      idle: this.#idleTimers,
-      bodyIdleTimeoutMs: this.#bodyIdleTimeoutMs,
+      headers: new TimerQueue(headersTimeoutMs),
+      headersTimeoutMs,
+      idle: new TimerQueue(bodyIdleTimeoutMs),
+      bodyIdleTimeoutMs,
       maxBytes: this.#maxBytes,
     };
     this.#connectTimers = new TimerQueue(this.#connectTimeoutMs);
@@ -368,7 +362,7 @@ class TrawlFetcher implements Fetcher {
       this.#whenIdle ??= Promise.withResolvers<void>();
       await this.#whenIdle.promise;
     }
-    for (const timers of [this.#deadlines, this.#headersTimers, this.#idleTimers]) timers.stop();
+    for (const timers of [this.#deadlines, this.#limits.headers, this.#limits.idle]) timers.stop();
     await this.#hosts.close();
     await this.#agent.close();
     this.#connectTimers.stop(); // after the agent: nothing connects any more
