@@ -12,7 +12,7 @@ import { createWorkerPool } from "./worker_pool.ts";
 
 /** Options for {@linkcode createParsePool}. */
 export interface ParsePoolOptions {
-  /** Number of workers, started lazily. @default {Math.max(1, navigator.hardwareConcurrency - 1)} */
+  /** Number of workers, started when needed (see `lazy`). @default {Math.max(1, navigator.hardwareConcurrency - 1)} */
   workers?: number;
   /** Pages that may wait for a free worker; `parse()` waits beyond that. @default {2 * workers} */
   maxQueued?: number;

@@ -24,7 +24,7 @@ import { resolveModuleUrl } from "./_module_url.ts";
 export interface WorkerPoolOptions {
   /** The module's export to call with each input. @default {"default"} */
   exportName?: string;
-  /** Number of workers, started lazily. @default {Math.max(1, navigator.hardwareConcurrency - 1)} */
+  /** Number of workers, started when needed (see `lazy`). @default {Math.max(1, navigator.hardwareConcurrency - 1)} */
   workers?: number;
   /**
    * Start workers only when jobs wait for them. `false` starts them all at once, so
