@@ -1,18 +1,18 @@
 /**
- * Decompresses a gzip/deflate/br response body while it streams, with a cap on
- * the decompressed size (a 1 MB gzip body that inflates to 1 GB fails fast).
- * Bytes on the wire and the idle time between chunks are not counted here: the
- * fetcher's dispatch handler does both for every body, encoded or not.
+ * Decompresses a gzip/deflate/br response body chunk by chunk as it arrives,
+ * with a cap on the decompressed size (a 1 MB gzip body that inflates to 1 GB
+ * fails fast). Bytes on the wire and the idle time between chunks are not
+ * counted here: the fetcher's dispatch handler does both for every body.
  *
  * @module
  */
 
 import type { Buffer } from "node:buffer";
-import type { Readable, Transform } from "node:stream";
+import type { Transform } from "node:stream";
 import zlib from "node:zlib";
 import { TrawlError } from "../trawl_error.ts";
 
-/** Options for {@linkcode decodeBody}. */
+/** Options for {@linkcode BodyDecoder}. */
 export interface DecodeBodyOptions {
   /** `content-encoding` of the response; see {@linkcode isDecodable}. */
   encoding: string;
@@ -22,14 +22,26 @@ export interface DecodeBodyOptions {
   url: string;
 }
 
+/** Who feeds a {@linkcode BodyDecoder} and takes its outcome (the fetcher's attempt). */
+export interface DecodeTarget {
+  /** The whole body, decompressed. */
+  decoded(body: Uint8Array): void;
+  /** `TOO_LARGE` past the cap, or `NETWORK_ERROR` for a body that does not decode. */
+  failed(error: TrawlError): void;
+  /** Stop sending chunks: the decoder's input buffer is full. */
+  pause(): void;
+  /** Send chunks again. */
+  resume(): void;
+}
+
 const ENCODINGS = new Set(["gzip", "x-gzip", "deflate", "br"]);
 
-/** Whether {@linkcode decodeBody} undoes `encoding`; other bodies are taken as they are. */
+/** Whether {@linkcode BodyDecoder} undoes `encoding`; other bodies are taken as they are. */
 export function isDecodable(encoding: string | undefined): encoding is string {
   return encoding !== undefined && ENCODINGS.has(encoding.trim().toLowerCase());
 }
 
-function decoderFor(encoding: string, first: Uint8Array): Transform {
+function zlibFor(encoding: string, first: Uint8Array): Transform {
   switch (encoding.trim().toLowerCase()) {
     case "deflate":
       // zlib-wrapped deflate starts with a CMF byte whose low nibble is 8; else raw.
@@ -41,8 +53,8 @@ function decoderFor(encoding: string, first: Uint8Array): Transform {
   }
 }
 
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
+/** `parts` (holding `size` bytes) as one new array of exactly that length. */
+export function concatBytes(parts: Uint8Array[], size: number): Uint8Array {
   const out = new Uint8Array(size);
   let at = 0;
   for (const part of parts) {
@@ -55,78 +67,90 @@ function concat(parts: Uint8Array[], size: number): Uint8Array {
 const noop = () => {};
 
 /**
- * Read `body` fully and decompress it, or reject (destroying both streams) with
- * `TOO_LARGE` past `maxBytes` decompressed, `NETWORK_ERROR` for a body that does
- * not decode, or the stream's own error. Event-driven rather than `for await`: a
- * stream's async iterator costs a generator and several promises per chunk.
+ * Decompresses one body: `write` each wire chunk, then `end`; the outcome goes
+ * to the target (`decoded` or `failed`, once). `destroy` stops it early.
  */
-export function decodeBody(body: Readable, options: DecodeBodyOptions): Promise<Uint8Array> {
-  const { maxBytes, url, encoding } = options;
-  return new Promise<Uint8Array>((resolve, reject) => {
-    const parts: Uint8Array[] = [];
-    let size = 0;
-    let decoder: Transform | null = null;
-    let ended = false;
-    let settled = false;
+export class BodyDecoder {
+  #options: DecodeBodyOptions;
+  #target: DecodeTarget;
+  #zlib: Transform | null = null;
+  #parts: Uint8Array[] = [];
+  #size = 0;
+  #settled = false;
 
-    const finish = (error: unknown) => {
-      if (settled) return;
-      settled = true;
-      if (error === null) return resolve(concat(parts, size));
-      body.off("data", onData).off("end", onEnd).off("error", finish).off("close", onClose);
-      body.on("error", noop).destroy();
-      decoder?.on("error", noop).destroy();
-      reject(error);
-    };
-    const onDecoded = (out: Buffer) => {
-      if (settled) return;
-      size += out.length;
-      if (size <= maxBytes) parts.push(out);
-      else {
-        finish(
-          new TrawlError(
-            "TOO_LARGE",
-            `${url}: body over maxBytes ${maxBytes} after decompression; raise maxBytes to accept it`,
-            { url },
-          ),
+  /** A decoder for one body of `options.encoding`, reporting to `target`. */
+  constructor(options: DecodeBodyOptions, target: DecodeTarget) {
+    this.#options = options;
+    this.#target = target;
+  }
+
+  /** Feed one chunk as received (pauses the target while zlib's input buffer is full). */
+  write(chunk: Uint8Array): void {
+    if (this.#settled) return;
+    // Made at the first chunk: raw or zlib-wrapped deflate is told from its first byte.
+    const decoder = this.#zlib ?? this.#start(chunk);
+    if (!decoder.write(chunk)) {
+      this.#target.pause();
+      decoder.once("drain", () => this.#target.resume());
+    }
+  }
+
+  /** The body is complete: flush; `decoded` follows once zlib is done. */
+  end(): void {
+    if (this.#settled) return;
+    if (this.#zlib === null) this.#finish(null); // an empty body
+    else this.#zlib.end();
+  }
+
+  /** Stop decoding (the request failed); nothing is reported after this. */
+  destroy(): void {
+    this.#settled = true;
+    this.#zlib?.on("error", noop).destroy();
+  }
+
+  #start(first: Uint8Array): Transform {
+    const decoder = zlibFor(this.#options.encoding, first);
+    decoder
+      .on("data", (out: Buffer) => this.#onDecoded(out))
+      .on("error", (error: unknown) => {
+        const { url, encoding } = this.#options;
+        this.#finish(
+          new TrawlError("NETWORK_ERROR", `${url}: cannot decode ${encoding} body`, {
+            url,
+            cause: error,
+          }),
         );
-      }
-    };
-    const onDecodeError = (error: unknown) => {
-      finish(
-        new TrawlError("NETWORK_ERROR", `${url}: cannot decode ${encoding} body`, {
-          url,
-          cause: error,
-        }),
-      );
-    };
-    const onData = (chunk: Uint8Array) => {
-      if (settled) return;
-      if (decoder === null) {
-        decoder = decoderFor(encoding, chunk);
-        decoder.on("data", onDecoded).on("error", onDecodeError).on("end", () => finish(null));
-      }
-      if (!decoder.write(chunk)) {
-        body.pause();
-        decoder.once("drain", () => body.resume());
-      }
-    };
-    const onEnd = () => {
-      ended = true;
-      if (decoder) decoder.end();
-      else finish(null); // an empty body
-    };
-    const onClose = () => {
-      if (ended) return;
-      finish(
-        Object.assign(new Error(`${url}: the body stream closed before its end`), {
-          code: "ERR_STREAM_PREMATURE_CLOSE",
-        }),
-      );
-    };
+      })
+      .on("end", () => this.#finish(null));
+    this.#zlib = decoder;
+    return decoder;
+  }
 
-    if (body.errored) return finish(body.errored);
-    if (body.destroyed) return onClose();
-    body.on("data", onData).on("end", onEnd).on("error", finish).on("close", onClose);
-  });
+  #onDecoded(out: Buffer): void {
+    if (this.#settled) return;
+    this.#size += out.length;
+    const { maxBytes, url } = this.#options;
+    if (this.#size <= maxBytes) this.#parts.push(out);
+    else {
+      this.#finish(
+        new TrawlError(
+          "TOO_LARGE",
+          `${url}: body over maxBytes ${maxBytes} after decompression; raise maxBytes to accept it`,
+          { url },
+        ),
+      );
+    }
+  }
+
+  #finish(error: TrawlError | null): void {
+    if (this.#settled) return;
+    if (error !== null) {
+      this.destroy();
+      this.#target.failed(error);
+    } else {
+      this.#settled = true;
+      this.#target.decoded(concatBytes(this.#parts, this.#size));
+    }
+    this.#parts = [];
+  }
 }

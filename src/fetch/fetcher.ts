@@ -1,14 +1,15 @@
 /**
- * The fetch layer: `undici.request` over one undici `Agent` (per-origin pools),
- * capped by a global semaphore and per-host slots, with timeouts, retries,
- * per-host rate limits, manual redirects and streaming size limits.
+ * The fetch layer: one undici `Agent` (per-origin pools) driven through its
+ * `dispatch` call, the primitive `undici.request` is built on, capped by a
+ * global semaphore and per-host slots, with timeouts, retries, per-host rate
+ * limits, manual redirects and streaming size limits.
  *
  * @module
  */
 
 import type { LookupFunction, Socket } from "node:net";
 import pRetry from "p-retry";
-import { Agent, buildConnector, type Dispatcher, ProxyAgent, request } from "undici";
+import { Agent, buildConnector, type Dispatcher, ProxyAgent } from "undici";
 import type { FetchResult } from "../types.ts";
 import { TrawlError } from "../trawl_error.ts";
 import { whenAborted } from "../_abortable.ts";
@@ -17,7 +18,7 @@ import { parseContentType } from "./_content_type.ts";
 import { toTrawlError } from "./_error_code.ts";
 import { checkFdBudget } from "./_fd_limit.ts";
 import { Hosts, type RateLimit, sleep } from "./_hosts.ts";
-import { decodeBody, isDecodable } from "./_decode_body.ts";
+import { BodyDecoder, concatBytes, type DecodeTarget, isDecodable } from "./_decode_body.ts";
 import { type Timeout, type TimeoutTarget, TimerQueue } from "./_timer_queue.ts";
 import { parseRetryAfter, RETRY_CODES, RETRY_STATUSES, retryDelayMs } from "./_retry_policy.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -226,7 +227,6 @@ export function createFetcher(options: FetcherOptions = {}): Fetcher {
 class TrawlFetcher implements Fetcher {
   #global: Semaphore;
   #hosts: Hosts;
-  #dispatcher: Dispatcher;
   #agent: Agent | ProxyAgent;
   #headers: Record<string, string>;
   #closing = new AbortController();
@@ -254,7 +254,6 @@ class TrawlFetcher implements Fetcher {
   #maxBytes: number;
   #maxUrlLength: number;
   #allowUrl: FetcherOptions["allowUrl"];
-  #allowContentType: FetcherOptions["allowContentType"];
 
   constructor(options: FetcherOptions) {
     const maxInFlight = positive("maxInFlight", options.maxInFlight ?? 128);
@@ -293,10 +292,10 @@ class TrawlFetcher implements Fetcher {
       idle: new TimerQueue(bodyIdleTimeoutMs),
       bodyIdleTimeoutMs,
       maxBytes: this.#maxBytes,
+      allowContentType: options.allowContentType,
     };
     this.#connectTimers = new TimerQueue(this.#connectTimeoutMs);
     this.#allowUrl = options.allowUrl;
-    this.#allowContentType = options.allowContentType;
     this.#global = new Semaphore(maxInFlight);
     this.#hosts = new Hosts(maxPerHost, options.rateLimit, options.globalRateLimit);
     this.#headers = {
@@ -320,12 +319,6 @@ class TrawlFetcher implements Fetcher {
     } else {
       this.#agent = new Agent({ ...common, connect: this.#connector(options.lookup) });
     }
-    // The attempt rides in `opaque` and wraps undici's handler: it sees the
-    // request start (headers timer) and holds the controller that aborts it.
-    this.#dispatcher = this.#agent.compose((dispatch) => (opts, handler) => {
-      const attempt = (opts as { opaque?: unknown }).opaque;
-      return dispatch(opts, attempt instanceof Attempt ? attempt.wrap(handler) : handler);
-    });
     this.#closing.signal.addEventListener("abort", () => {
       for (const job of this.#jobs) job.abort(aborted(job.url, "the fetcher was closed"));
     }, { once: true });
@@ -607,56 +600,20 @@ class TrawlFetcher implements Fetcher {
       try {
         if (job.reason !== null) throw job.reason;
         this.#requests++;
-        const href = url.href;
-        const attempt = new Attempt(href, this.#limits);
+        const attempt = new Attempt(url.href, this.#limits);
         job.attempt = attempt;
-        const t0 = performance.now();
         try {
-          const res = await request(url, {
-            dispatcher: this.#dispatcher,
+          // undici's own low-level call (request() is built on it): the attempt is the
+          // handler, so the body arrives as chunks with no stream object per response.
+          this.#agent.dispatch({
+            origin: url.origin,
+            path: url.pathname + url.search,
             method: "GET",
             headers: this.#headers,
-            opaque: attempt,
-          });
-          const ttfbMs = performance.now() - t0;
-          const status = res.statusCode;
-          const headers = flattenHeaders(res.headers);
-          const exchange: Exchange = {
-            status,
-            headers,
-            body: EMPTY,
-            bytes: 0,
-            ttfbMs,
-            location: null,
-            skipped: false,
-          };
-          if (REDIRECTS.has(status) && headers.location) {
-            exchange.location = headers.location;
-            await res.body.dump();
-            return exchange;
-          }
-          if (RETRY_STATUSES.has(status)) {
-            await res.body.dump();
-            return exchange;
-          }
-          if (
-            this.#allowContentType &&
-            !this.#allowContentType(parseContentType(headers["content-type"]).type)
-          ) {
-            exchange.skipped = true;
-            await res.body.dump();
-            return exchange;
-          }
-          // The attempt counts the wire bytes and times the gaps as chunks pass through
-          // it (aborting past either limit); what is left is collecting, or decoding.
-          const encoding = headers["content-encoding"];
-          exchange.body = isDecodable(encoding)
-            ? await decodeBody(res.body, { encoding, maxBytes: this.#maxBytes, url: href })
-            : await res.body.bytes();
-          exchange.bytes = attempt.wireBytes;
-          return exchange;
+          }, attempt);
+          return await attempt.exchange;
         } catch (error) {
-          throw attempt.reason ?? toTrawlError(error, href);
+          throw attempt.reason ?? toTrawlError(error, url.href);
         } finally {
           attempt.done();
           job.attempt = null;
@@ -702,33 +659,59 @@ interface AttemptLimits {
   idle: TimerQueue;
   bodyIdleTimeoutMs: number;
   maxBytes: number;
+  allowContentType: FetcherOptions["allowContentType"];
+}
+
+/** A body not wanted (a redirect, a status to retry, a refused type) is read up to this, then the connection is dropped. */
+const DISCARD_LIMIT = 128 * 1024;
+
+/** What an attempt does with the body chunks: */
+const enum Body {
+  /** keep them as they are; */
+  Keep,
+  /** decompress them (`content-encoding`); */
+  Decode,
+  /** drop them (up to DISCARD_LIMIT). */
+  Discard,
 }
 
 /**
- * One HTTP exchange as undici sees it: wraps undici's handler (through the
- * compose interceptor) to start the headers timer when the request is written,
- * to count the body's wire bytes and time the gaps between its chunks as they
- * pass through, and to hold the controller that aborts it. Aborting through the
- * controller instead of an AbortSignal per request saves an AbortController, its
- * listeners and undici's signal bookkeeping on every request; counting here, not
- * on the body stream, lets undici's own reader collect the body.
+ * One HTTP exchange: the handler undici's Agent calls back as the request is
+ * written (start the headers timer), as the headers arrive (decide what to do
+ * with the body), and per body chunk (count the wire bytes, time the gaps,
+ * collect or decompress). It holds the controller that aborts the request, and
+ * settles `exchange` once. Collecting here, not through `request()`'s body
+ * stream, spares a Node stream and its bookkeeping on every response.
  */
-class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget {
+class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget, DecodeTarget {
   /** Why it was aborted (a headers or body timeout, too large, a deadline, the caller), or null. */
   reason: TrawlError | null = null;
-  /** Body bytes received so far, as sent (before any decompression). */
-  wireBytes = 0;
+  /** Settles once: the response (body read), or the failure. */
+  readonly exchange: Promise<Exchange>;
+  #resolve!: (exchange: Exchange) => void;
+  #reject!: (error: unknown) => void;
+  #settled = false;
   #href: string;
   #limits: AttemptLimits;
-  #handler: Dispatcher.DispatchHandler | null = null;
+  #started = performance.now();
   #controller: Dispatcher.DispatchController | null = null;
   /** The headers timer until the response starts, then the body-idle timer. */
   #timer: Timeout | null = null;
-  #inBody = false;
-  #finished = false;
+  /** Set when the response headers arrive. */
+  #response: Exchange | null = null;
+  #body = Body.Keep;
+  #chunks: Uint8Array[] = [];
+  /** Body bytes received so far, as sent (before any decompression). */
+  #wireBytes = 0;
+  #decoder: BodyDecoder | null = null;
+
   constructor(href: string, limits: AttemptLimits) {
     this.#href = href;
     this.#limits = limits;
+    this.exchange = new Promise<Exchange>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
   }
 
   /** The headers timer or the body-idle timer fired. */
@@ -736,7 +719,7 @@ class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget {
     this.#timer = null;
     const limits = this.#limits;
     this.abort(
-      this.#inBody
+      this.#response !== null
         ? new TrawlError(
           "BODY_TIMEOUT",
           `${this.#href}: no body data for ${limits.bodyIdleTimeoutMs} ms (bodyIdleTimeoutMs)`,
@@ -750,24 +733,32 @@ class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget {
     );
   }
 
-  /** Called by the interceptor with undici's handler for this request. */
-  wrap(handler: Dispatcher.DispatchHandler): Dispatcher.DispatchHandler {
-    this.#handler = handler;
-    return this;
-  }
-
-  /** Abort the request (now, or as soon as undici starts it). */
+  /** Abort the request (now, or as soon as undici starts it); `exchange` rejects with `reason` at once. */
   abort(reason: TrawlError): void {
-    if (this.reason !== null || this.#finished) return;
+    if (this.#settled) return;
     this.reason = reason;
-    this.#stopTimer();
+    this.#fail(reason);
     this.#controller?.abort(reason);
   }
 
-  /** The exchange is over: stop the timers. */
+  /** The exchange is over for the fetcher: stop the timers, drop any late callback. */
   done(): void {
-    this.#finished = true;
+    if (!this.#settled) this.#fail(new TrawlError("ABORTED", `${this.#href}: attempt ended`));
+  }
+
+  #succeed(): void {
+    this.#settled = true;
     this.#stopTimer();
+    this.#response!.bytes = this.#wireBytes;
+    this.#resolve(this.#response!);
+  }
+
+  #fail(error: unknown): void {
+    this.#settled = true;
+    this.#stopTimer();
+    this.#decoder?.destroy();
+    this.#chunks = [];
+    this.#reject(error);
   }
 
   #stopTimer(): void {
@@ -775,66 +766,122 @@ class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget {
     this.#timer = null;
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
+  onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
-    this.#handler!.onRequestStart?.(controller, context);
-    if (this.reason !== null) {
-      controller.abort(this.reason);
+    if (this.#settled) {
+      controller.abort(this.reason ?? new TrawlError("ABORTED", `${this.#href}: attempt ended`));
       return;
     }
-    if (this.#finished) return;
     this.#timer = this.#limits.headers.add(this);
-  }
-
-  onRequestUpgrade(
-    controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[]>,
-    socket: import("node:stream").Duplex,
-  ): void {
-    this.#handler!.onRequestUpgrade?.(controller, statusCode, headers, socket);
   }
 
   onResponseStart(
     controller: Dispatcher.DispatchController,
     statusCode: number,
-    headers: Record<string, string | string[]>,
-    statusMessage?: string,
+    rawHeaders: Record<string, string | string[]>,
   ): void {
+    if (this.#settled || statusCode < 200) return; // 1xx: the real response follows
     this.#stopTimer();
-    this.#inBody = true;
-    if (!this.#finished && this.reason === null) this.#timer = this.#limits.idle.add(this);
-    this.#handler!.onResponseStart?.(controller, statusCode, headers, statusMessage);
+    const headers = flattenHeaders(rawHeaders);
+    const response: Exchange = {
+      status: statusCode,
+      headers,
+      body: EMPTY,
+      bytes: 0,
+      ttfbMs: performance.now() - this.#started,
+      location: null,
+      skipped: false,
+    };
+    this.#response = response;
+    const allowType = this.#limits.allowContentType;
+    if (REDIRECTS.has(statusCode) && headers.location) {
+      response.location = headers.location;
+      this.#body = Body.Discard;
+    } else if (RETRY_STATUSES.has(statusCode)) {
+      this.#body = Body.Discard;
+    } else if (
+      allowType !== undefined && !allowType(parseContentType(headers["content-type"]).type)
+    ) {
+      response.skipped = true;
+      this.#body = Body.Discard;
+    } else if (isDecodable(headers["content-encoding"])) {
+      this.#body = Body.Decode;
+      this.#decoder = new BodyDecoder({
+        encoding: headers["content-encoding"],
+        maxBytes: this.#limits.maxBytes,
+        url: this.#href,
+      }, this);
+    }
+    if (this.#body === Body.Discard && Number(headers["content-length"]) > DISCARD_LIMIT) {
+      this.#succeed();
+      controller.abort(new TrawlError("ABORTED", `${this.#href}: body not wanted`));
+      return;
+    }
+    this.#timer = this.#limits.idle.add(this);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Uint8Array): void {
-    if (this.reason !== null) return;
-    this.wireBytes += chunk.length;
-    if (this.wireBytes > this.#limits.maxBytes) {
+    if (this.#settled) return;
+    this.#wireBytes += chunk.length;
+    const { maxBytes } = this.#limits;
+    if (this.#wireBytes > maxBytes) {
       this.abort(
         new TrawlError(
           "TOO_LARGE",
-          `${this.#href}: body over maxBytes ${this.#limits.maxBytes} on the wire; raise maxBytes to accept it`,
+          `${this.#href}: body over maxBytes ${maxBytes} on the wire; raise maxBytes to accept it`,
           { url: this.#href },
         ),
       );
       return;
     }
     this.#timer?.restart();
-    // deno-lint-ignore no-explicit-any
-    this.#handler!.onResponseData?.(controller, chunk as any);
+    if (this.#body === Body.Keep) this.#chunks.push(chunk);
+    else if (this.#body === Body.Decode) this.#decoder!.write(chunk);
+    else if (this.#wireBytes > DISCARD_LIMIT) {
+      this.#succeed();
+      controller.abort(new TrawlError("ABORTED", `${this.#href}: body not wanted`));
+    }
   }
 
-  onResponseEnd(
-    controller: Dispatcher.DispatchController,
-    trailers: Record<string, string | string[]>,
-  ): void {
-    this.#stopTimer();
-    this.#handler!.onResponseEnd?.(controller, trailers);
+  onResponseEnd(): void {
+    if (this.#settled) return;
+    const response = this.#response!;
+    if (this.#body === Body.Decode) {
+      this.#stopTimer();
+      this.#decoder!.end(); // decoded() or failed() follows
+      return;
+    }
+    if (this.#body === Body.Keep && this.#wireBytes > 0) {
+      // Copied out: undici's chunks are views into the socket's read buffers.
+      response.body = concatBytes(this.#chunks, this.#wireBytes);
+      this.#chunks = [];
+    }
+    this.#succeed();
   }
 
-  onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
-    this.#stopTimer();
-    this.#handler!.onResponseError?.(controller, error);
+  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+    if (!this.#settled) this.#fail(this.reason ?? error);
+  }
+
+  /** The decoder's outcome: the body, decompressed. */
+  decoded(body: Uint8Array): void {
+    if (this.#settled) return;
+    this.#response!.body = body;
+    this.#succeed();
+  }
+
+  /** The decoder's outcome: too large, or not decodable. */
+  failed(error: TrawlError): void {
+    this.abort(error);
+  }
+
+  /** The decoder's input is full: stop the socket's reads. */
+  pause(): void {
+    this.#controller?.pause();
+  }
+
+  /** The decoder drained. */
+  resume(): void {
+    if (!this.#settled) this.#controller?.resume();
   }
 }

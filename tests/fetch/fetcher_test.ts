@@ -354,6 +354,29 @@ Deno.test("fetch: a body over maxBytes is TOO_LARGE, with or without content-len
   const ok = await f.fetch(`${server.origin}/huge?bytes=${512 * 1024}`);
   assert.equal(ok.error, null);
   assert.equal(ok.body.length, 512 * 1024);
+  assert.equal(ok.bytes, 512 * 1024);
+  assert.ok(ok.body.every((b) => b === 97), "the chunks are joined in order, none lost");
+});
+
+Deno.test("fetch: an unwanted body is read at most 128 KiB, then its connection is dropped", async () => {
+  await using server = startFixture();
+  await using f = createFetcher({
+    ...FAST,
+    maxBytes: 256 * 1024 * 1024,
+    allowContentType: (t) => t !== null,
+  });
+  // 64 MiB with no content type: refused at the headers, read only up to the limit.
+  const skipped = await f.fetch(`${server.origin}/huge?nolength&bytes=${64 * 1024 * 1024}`);
+  assert.equal(skipped.error?.code, "SKIPPED_CONTENT_TYPE");
+  assert.ok(skipped.bytes > 0 && skipped.bytes <= 192 * 1024, `read ${skipped.bytes} bytes`);
+  assert.equal(skipped.body.length, 0);
+  // With a content-length over the limit it is not read at all.
+  const known = await f.fetch(`${server.origin}/huge?bytes=${64 * 1024 * 1024}`);
+  assert.equal(known.error?.code, "SKIPPED_CONTENT_TYPE");
+  assert.equal(known.bytes, 0);
+  // The fetcher goes on as usual.
+  const next = await f.fetch(`${server.origin}/type?t=text/plain`);
+  assert.equal(new TextDecoder().decode(next.body), "data");
 });
 
 Deno.test("fetch: a gzip bomb (1 MiB inflating to 1 GiB) fails fast with TOO_LARGE", async () => {
