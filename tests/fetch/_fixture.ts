@@ -130,7 +130,7 @@ export function startFixture(options: { counter?: Counter; other?: () => string 
       }
       case "huge": {
         const total = Number(q.get("bytes") ?? 20 * 1024 * 1024);
-        const chunk = new Uint8Array(64 * 1024).fill(97);
+        const chunk = Uint8Array.from({ length: 64 * 1024 }, (_, i) => i % 251);
         let sent = 0;
         const body = new ReadableStream<Uint8Array>({
           pull(c) {
