@@ -615,7 +615,6 @@ class TrawlFetcher implements Fetcher {
         } catch (error) {
           throw attempt.reason ?? toTrawlError(error, url.href);
         } finally {
-          attempt.done();
           job.attempt = null;
         }
       } finally {
@@ -739,11 +738,6 @@ class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget, DecodeTarget
     this.reason = reason;
     this.#fail(reason);
     this.#controller?.abort(reason);
-  }
-
-  /** The exchange is over for the fetcher: stop the timers, drop any late callback. */
-  done(): void {
-    if (!this.#settled) this.#fail(new TrawlError("ABORTED", `${this.#href}: attempt ended`));
   }
 
   #succeed(): void {
