@@ -71,7 +71,10 @@ export interface FetcherOptions {
   userAgent?: string;
   /** Extra request headers. @default {{}} */
   headers?: Record<string, string>;
-  /** An HTTP proxy URL (undici `ProxyAgent`). @default {undefined} */
+  /**
+   * An HTTP proxy URL (undici `ProxyAgent`). `connectTimeoutMs` then times the
+   * connection to the proxy. @default {undefined}
+   */
   proxy?: string;
   /**
    * Resolves hostnames for new connections (Node's `net.connect` `lookup`). The crawl
@@ -315,7 +318,13 @@ class TrawlFetcher implements Fetcher {
       keepAliveMaxTimeout: Math.max(keepAliveTimeout, 4000),
     };
     if (options.proxy !== undefined) {
-      this.#agent = new ProxyAgent({ uri: options.proxy, ...common });
+      // undici's ProxyAgent builds its own connectors: the connect timeout is its
+      // (about 0.5 s resolution from 1 s up), and sockets are not counted.
+      this.#agent = new ProxyAgent({
+        uri: options.proxy,
+        ...common,
+        connectTimeout: this.#connectTimeoutMs,
+      });
     } else {
       this.#agent = new Agent({ ...common, connect: this.#connector(options.lookup) });
     }

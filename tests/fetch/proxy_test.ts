@@ -2,6 +2,7 @@
 // tunnelling to the target, and absolute-form requests by forwarding them, recording each.
 import assert from "node:assert/strict";
 import { createFetcher } from "../../mod.ts";
+import { startBacklogFull } from "./_fixture.ts";
 
 function startProxy() {
   const seen: string[] = [];
@@ -75,4 +76,21 @@ Deno.test({
       await target.shutdown();
     }
   },
+});
+
+Deno.test("fetch: a proxy that does not accept the connection is CONNECT_TIMEOUT", async () => {
+  const stalled = await startBacklogFull();
+  try {
+    await using fetcher = createFetcher({
+      proxy: stalled.origin,
+      connectTimeoutMs: 150,
+      maxRetries: 0,
+      timeoutMs: 5000,
+    });
+    const result = await fetcher.fetch("http://127.0.0.1:9/page");
+    assert.equal(result.error?.code, "CONNECT_TIMEOUT", result.error?.message);
+    assert.ok(result.timings.totalMs < 2000, `${result.timings.totalMs} ms`);
+  } finally {
+    stalled.close();
+  }
 });
