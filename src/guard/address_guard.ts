@@ -263,10 +263,16 @@ export function createAddressGuard(options: AddressGuardOptions = {}): AddressGu
   const inflight = new Map<string, Promise<string[]>>();
   /** Exempted addresses, canonical form. */
   const exempt = new Set<string>();
+  /**
+   * Valid IP addresses (as given) already judged: why each is blocked, or `null`.
+   * A crawl asks about the same few addresses for every URL, and judging one
+   * takes several ipaddr.js parses. Cleared when the exemptions change.
+   */
+  const verdicts = new Map<string, string | null>();
 
   /** Addresses of a host; rejects with the resolver's error (not cached). */
   function addressesOf(host: string): Promise<string[]> {
-    if (ipaddr.isValid(host)) return Promise.resolve([host]);
+    if (verdicts.has(host) || ipaddr.isValid(host)) return Promise.resolve([host]);
     const hit = cache.get(host);
     if (hit !== undefined && hit.expiresAt > now()) return Promise.resolve(hit.addresses);
     const pending = inflight.get(host);
@@ -296,9 +302,15 @@ export function createAddressGuard(options: AddressGuardOptions = {}): AddressGu
   /** The first blocked, non-exempted address, or `null` when all pass. */
   function firstBlocked(addresses: string[]): { address: string; range: string } | null {
     for (const address of addresses) {
-      if (!ipaddr.isValid(address)) continue;
-      const range = blockedRange(address);
-      if (range !== null && !isExempt(address)) return { address, range };
+      let range = verdicts.get(address);
+      if (range === undefined) {
+        if (!ipaddr.isValid(address)) continue;
+        range = blockedRange(address);
+        if (range !== null && isExempt(address)) range = null;
+        if (verdicts.size >= 10_000) verdicts.clear();
+        verdicts.set(address, range);
+      }
+      if (range !== null) return { address, range };
     }
     return null;
   }
@@ -340,6 +352,7 @@ export function createAddressGuard(options: AddressGuardOptions = {}): AddressGu
       for (const address of addresses) {
         if (ipaddr.isValid(address)) exempt.add(canonical(ipaddr.parse(address)));
       }
+      verdicts.clear();
     },
     lookup(hostname, options, callback) {
       const host = hostname.startsWith("[") && hostname.endsWith("]")

@@ -122,6 +122,18 @@ Deno.test("a seed's addresses are exempted, others stay blocked", async () => {
   await blocked(guard.check("http://10.0.0.1/"));
 });
 
+Deno.test("verdicts are remembered, and forgotten when an exemption is added", async () => {
+  const guard = createAddressGuard({ resolve: table({}).resolve });
+  for (let i = 0; i < 3; i++) {
+    await blocked(guard.check("http://10.0.0.9/a"));
+    await guard.check("http://93.184.216.34/a");
+  }
+  await guard.allowAddressesOf("http://10.0.0.9/"); // a seed on that address, added later
+  await guard.check("http://10.0.0.9/b");
+  await blocked(guard.check("http://10.0.0.10/"));
+  await guard.check("http://93.184.216.34/b");
+});
+
 Deno.test("a seed by name exempts what the name resolves to", async () => {
   const dns = table({ "dev.test": ["192.168.5.5"] });
   const guard = createAddressGuard({ resolve: dns.resolve });
