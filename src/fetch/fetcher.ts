@@ -864,7 +864,7 @@ class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget, DecodeTarget
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
-    if (!this.#settled) this.#fail(this.reason ?? error);
+    if (!this.#settled) this.#fail(error); // an abort of ours settled before undici reports it
   }
 
   /** The decoder's outcome: the body, decompressed. */
