@@ -7,9 +7,9 @@
  * @module
  */
 
-import type { LookupFunction, Socket } from "node:net";
+import { type LookupFunction, Socket } from "node:net";
 import pRetry from "p-retry";
-import { Agent, buildConnector, type Dispatcher, ProxyAgent } from "undici";
+import { Agent, buildConnector, Client, type Dispatcher, Pool, ProxyAgent } from "undici";
 import type { FetchResult } from "../types.ts";
 import { TrawlError } from "../trawl_error.ts";
 import { whenAborted } from "../_abortable.ts";
@@ -319,15 +319,32 @@ class TrawlFetcher implements Fetcher {
       keepAliveMaxTimeout: Math.max(keepAliveTimeout, 4000),
     };
     if (options.proxy !== undefined) {
-      // undici's ProxyAgent builds its own connectors: the connect timer is undici's
-      // (about 1 s resolution: 150 ms fired after ~780 ms here), and sockets are not counted.
+      const via = ` through the proxy ${options.proxy}`;
       this.#agent = new ProxyAgent({
         uri: options.proxy,
         ...common,
+        // undici's own timer (about 1 s resolution), behind ours.
         connectTimeout: this.#connectTimeoutMs,
+        // The client that asks the proxy for CONNECT tunnels: a proxy that never answers
+        // is given up after connectTimeoutMs (undici's default would wait 300 s).
+        clientFactory: (origin, opts) =>
+          new Pool(origin, { ...opts, headersTimeout: this.#connectTimeoutMs }),
+        // Every pool the proxy agent makes (to the proxy for http targets, through a
+        // CONNECT tunnel for https ones) gets the connector it built, wrapped in ours.
+        factory: (origin, options) => {
+          const opts = options as Pool.Options; // undici types this argument as Object
+          const base = opts.connect;
+          const connect = typeof base === "function" ? this.#guarded(base, via) : base;
+          return opts.connections === 1
+            ? new Client(origin, { ...opts, connect })
+            : new Pool(origin, { ...opts, connect });
+        },
       });
     } else {
-      this.#agent = new Agent({ ...common, connect: this.#connector(options.lookup) });
+      const base = buildConnector(
+        { timeout: 0, lookup: options.lookup } as buildConnector.BuildOptions,
+      );
+      this.#agent = new Agent({ ...common, connect: this.#guarded(base, "") });
     }
     this.#closing.signal.addEventListener("abort", () => {
       for (const job of this.#jobs) job.abort(aborted(job.url, "the fetcher was closed"));
@@ -367,7 +384,9 @@ class TrawlFetcher implements Fetcher {
     }
     for (const timers of [this.#deadlines, this.#limits.headers, this.#limits.idle]) timers.stop();
     await this.#hosts.close();
-    await this.#agent.close();
+    // Every fetch has settled: nothing of ours is left to wait for (a proxy's unanswered
+    // CONNECT, say), so connections are dropped, not drained.
+    await this.#agent.destroy();
     this.#connectTimers.stop(); // after the agent: nothing connects any more
   }
 
@@ -375,9 +394,11 @@ class TrawlFetcher implements Fetcher {
     return this.close();
   }
 
-  /** Wrap undici's connector: our own connect timer (undici's has ~1 s resolution) and a socket count. */
-  #connector(lookup: LookupFunction | undefined): buildConnector.connector {
-    const base = buildConnector({ timeout: 0, lookup } as buildConnector.BuildOptions);
+  /**
+   * Wrap an undici connector: our own connect timer (undici's has ~1 s resolution)
+   * and the socket count held against the open-file budget. `via` ends messages.
+   */
+  #guarded(base: buildConnector.connector, via: string): buildConnector.connector {
     return (opts, callback) => {
       if (this.#sockets >= this.#socketBudget) {
         callback(
@@ -390,14 +411,15 @@ class TrawlFetcher implements Fetcher {
         return;
       }
       let settled = false;
-      let socket: Socket | null = null;
+      // A plain connector returns the socket it is opening; a proxy tunnel's returns a promise.
+      let socket: unknown = null;
       const timer = this.#connectTimers.add(() => {
         settled = true;
-        socket?.destroy();
+        if (socket instanceof Socket) socket.destroy();
         callback(
           new TrawlError(
             "CONNECT_TIMEOUT",
-            `${opts.protocol}//${opts.host}: no connection within ${this.#connectTimeoutMs} ms (connectTimeoutMs)`,
+            `${opts.protocol}//${opts.host}: no connection within ${this.#connectTimeoutMs} ms${via} (connectTimeoutMs)`,
           ),
           null,
         );
@@ -413,7 +435,7 @@ class TrawlFetcher implements Fetcher {
         this.#sockets++;
         sock.once("close", () => this.#sockets--);
         callback(null, sock);
-      }) as unknown as Socket;
+      });
     };
   }
 
