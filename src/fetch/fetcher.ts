@@ -255,7 +255,6 @@ class TrawlFetcher implements Fetcher {
   #retryBaseMs: number;
   #maxRetryDelayMs: number;
   #maxRedirects: number;
-  #maxBytes: number;
   #maxUrlLength: number;
   #allowUrl: FetcherOptions["allowUrl"];
 
@@ -286,7 +285,7 @@ class TrawlFetcher implements Fetcher {
     this.#retryBaseMs = positive("retryBaseMs", options.retryBaseMs ?? 250, false);
     this.#maxRetryDelayMs = positive("maxRetryDelayMs", options.maxRetryDelayMs ?? 30_000, false);
     this.#maxRedirects = positive("maxRedirects", options.maxRedirects ?? 10);
-    this.#maxBytes = positive("maxBytes", options.maxBytes ?? 10 * 1024 * 1024);
+    const maxBytes = positive("maxBytes", options.maxBytes ?? 10 * 1024 * 1024);
     this.#maxUrlLength = positive("maxUrlLength", options.maxUrlLength ?? 2083);
     // Own timers, one per kind, shared by all requests (see _timer_queue.ts).
     this.#deadlines = new TimerQueue(this.#timeoutMs);
@@ -295,7 +294,7 @@ class TrawlFetcher implements Fetcher {
       headersTimeoutMs,
       idle: new TimerQueue(bodyIdleTimeoutMs),
       bodyIdleTimeoutMs,
-      maxBytes: this.#maxBytes,
+      maxBytes,
       allowContentType: options.allowContentType,
     };
     this.#connectTimers = new TimerQueue(this.#connectTimeoutMs);
@@ -787,6 +786,12 @@ class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget, DecodeTarget
     this.#reject(error);
   }
 
+  /** The response is complete without the rest of its body: drop the connection. */
+  #dropBody(controller: Dispatcher.DispatchController): void {
+    this.#succeed();
+    controller.abort(new TrawlError("ABORTED", `${this.#href}: body not wanted`));
+  }
+
   #stopTimer(): void {
     this.#timer?.cancel();
     this.#timer = null;
@@ -839,9 +844,7 @@ class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget, DecodeTarget
       }, this);
     }
     if (this.#body === Body.Discard && Number(headers["content-length"]) > DISCARD_LIMIT) {
-      this.#succeed();
-      controller.abort(new TrawlError("ABORTED", `${this.#href}: body not wanted`));
-      return;
+      return this.#dropBody(controller);
     }
     this.#timer = this.#limits.idle.add(this);
   }
@@ -863,10 +866,7 @@ class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget, DecodeTarget
     this.#timer?.restart();
     if (this.#body === Body.Keep) this.#chunks.push(chunk);
     else if (this.#body === Body.Decode) this.#decoder!.write(chunk);
-    else if (this.#wireBytes > DISCARD_LIMIT) {
-      this.#succeed();
-      controller.abort(new TrawlError("ABORTED", `${this.#href}: body not wanted`));
-    }
+    else if (this.#wireBytes > DISCARD_LIMIT) this.#dropBody(controller);
   }
 
   onResponseEnd(): void {

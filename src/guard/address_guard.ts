@@ -25,7 +25,10 @@ export interface AddressGuardOptions {
   allowPrivate?: boolean;
   /** How long resolved addresses are cached per hostname. @default {60000} */
   dnsCacheMs?: number;
-  /** Most hostnames kept in the DNS cache (oldest dropped first). @default {10000} */
+  /**
+   * Most hostnames kept in the DNS cache (oldest dropped first), and most addresses
+   * whose verdict is remembered. @default {10000}
+   */
   maxCachedHosts?: number;
   /**
    * Resolve a hostname to IP addresses (tests inject one). A rejection counts as
@@ -266,7 +269,8 @@ export function createAddressGuard(options: AddressGuardOptions = {}): AddressGu
   /**
    * Valid IP addresses (as given) already judged: why each is blocked, or `null`.
    * A crawl asks about the same few addresses for every URL, and judging one
-   * takes several ipaddr.js parses. Cleared when the exemptions change.
+   * takes several ipaddr.js parses. Cleared when the exemptions change, and when
+   * `maxCachedHosts` are held.
    */
   const verdicts = new Map<string, string | null>();
 
@@ -307,8 +311,8 @@ export function createAddressGuard(options: AddressGuardOptions = {}): AddressGu
         if (!ipaddr.isValid(address)) continue;
         range = blockedRange(address);
         if (range !== null && isExempt(address)) range = null;
-        if (verdicts.size >= 10_000) verdicts.clear();
-        verdicts.set(address, range);
+        if (verdicts.size >= maxCachedHosts) verdicts.clear();
+        if (maxCachedHosts > 0) verdicts.set(address, range);
       }
       if (range !== null) return { address, range };
     }
