@@ -100,21 +100,20 @@ export { createCsvSink, type CsvSinkOptions } from "./src/sinks/csv_sink.ts";
 export { hostOf, normalizeUrl } from "./src/url.ts";
 export {
   deserializeError,
+  ERROR_CODES,
   type ErrorCode,
+  type ErrorInfo,
   isErrorCode,
-  type SerializedError,
   serializeError,
   TrawlError,
   type TrawlErrorOptions,
 } from "./src/trawl_error.ts";
 export type {
   CrawlRecord,
-  ErrorInfo,
   FetchPage,
   FetchResult,
   FetchTimings,
   PageInput,
   PageLink,
   PageResult,
-  RecordError,
 } from "./src/types.ts";

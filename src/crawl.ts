@@ -20,7 +20,7 @@ import { type AddressGuard, createAddressGuard } from "./guard/address_guard.ts"
 import { Scheduler } from "./scheduler/scheduler.ts";
 import { CrawlStats } from "./crawl_stats.ts";
 import { serializeError, TrawlError } from "./trawl_error.ts";
-import type { CrawlRecord, FetchResult, RecordError } from "./types.ts";
+import type { CrawlRecord, ErrorInfo, FetchResult } from "./types.ts";
 
 /** A seed: a URL, optionally with the line it came from (for error messages). */
 export interface Seed {
@@ -285,7 +285,7 @@ class CrawlEngine implements CrawlRun {
       extractModule: o.extractModule,
     });
     const robots = (o.robots ?? true)
-      ? createRobotsCache((url, s) => fetcher.fetch(url, { signal: s }), { userAgent })
+      ? createRobotsCache((url, o) => fetcher.fetch(url, { signal: o?.signal }), { userAgent })
       : null;
     const robotsKnown = new Set<string>();
     // A redirect hop is a new URL: robots.txt must allow it, and it is fetched once per
@@ -550,7 +550,7 @@ function robotsRefusal(url: string, verdict: RobotsVerdict, from?: string): Traw
   return new TrawlError("ROBOTS_DISALLOWED", `robots.txt disallows ${what}${why}`, { url });
 }
 
-function failureRecord(url: string, depth: number, error: RecordError): CrawlRecord {
+function failureRecord(url: string, depth: number, error: ErrorInfo): CrawlRecord {
   return {
     url,
     finalUrl: null,

@@ -1,58 +1,82 @@
 /**
- * The one error type of trawl. Every domain failure carries a stable `code`;
- * retry decisions and tests read the code, never the message.
+ * The one error type of trawl and the one shape errors take in results and
+ * records. Every domain failure carries a stable `code` from
+ * {@linkcode ERROR_CODES}; retry decisions and tests read the code, never the
+ * message.
  *
  * @module
  */
 
 /**
- * Every stable error code trawl produces. Codes are part of the public contract:
- * records written by the crawler carry them in `error.code`.
+ * Every stable error code trawl produces, as a runtime list; {@linkcode ErrorCode}
+ * is its type. Codes are part of the public contract: records written by the
+ * crawler carry them in `error.code`.
+ *
+ * @example List the codes
+ * ```ts
+ * import { ERROR_CODES } from "./trawl_error.ts";
+ *
+ * console.log(ERROR_CODES.includes("DEADLINE")); // true
+ * ```
  */
-export type ErrorCode =
+export const ERROR_CODES = [
   // input
-  | "INVALID_URL"
-  | "UNSUPPORTED_SCHEME"
-  | "URL_TOO_LONG"
-  | "INVALID_OPTION"
+  "INVALID_URL",
+  "UNSUPPORTED_SCHEME",
+  "URL_TOO_LONG",
+  "INVALID_OPTION",
   // fetch
-  | "CONNECT_TIMEOUT"
-  | "HEADERS_TIMEOUT"
-  | "BODY_TIMEOUT"
-  | "DEADLINE"
-  | "ABORTED"
-  | "DNS_ERROR"
-  | "CONNECTION_REFUSED"
-  | "CONNECTION_RESET"
-  | "TLS_ERROR"
-  | "NETWORK_ERROR"
-  | "HTTP_ERROR"
-  | "TOO_MANY_REDIRECTS"
-  | "REDIRECT_BLOCKED"
-  | "TOO_LARGE"
-  | "SKIPPED_CONTENT_TYPE"
-  | "FD_LIMIT"
+  "CONNECT_TIMEOUT",
+  "HEADERS_TIMEOUT",
+  "BODY_TIMEOUT",
+  "DEADLINE",
+  "ABORTED",
+  "DNS_ERROR",
+  "CONNECTION_REFUSED",
+  "CONNECTION_RESET",
+  "TLS_ERROR",
+  "NETWORK_ERROR",
+  "HTTP_ERROR",
+  "RETRY_AFTER_TOO_LONG",
+  "DECODE_ERROR",
+  "TOO_MANY_REDIRECTS",
+  "REDIRECT_BLOCKED",
+  "TOO_LARGE",
+  "SKIPPED_CONTENT_TYPE",
+  "FD_LIMIT",
   // parse / worker pool
-  | "EXTRACT_TIMEOUT"
-  | "EXTRACT_ERROR"
-  | "WORKER_CRASHED"
-  | "POOL_CLOSED"
-  | "BAD_SELECTOR"
+  "EXTRACT_TIMEOUT",
+  "EXTRACT_ERROR",
+  "WORKER_CRASHED",
+  "POOL_CLOSED",
+  "BAD_SELECTOR",
   // crawl policy
-  | "ROBOTS_DISALLOWED"
-  | "BLOCKED_ADDRESS"
-  | "OUT_OF_SCOPE"
-  | "DUPLICATE_REDIRECT"
+  "ROBOTS_DISALLOWED",
+  "BLOCKED_ADDRESS",
+  "OUT_OF_SCOPE",
+  "DUPLICATE_REDIRECT",
   // output sinks
-  | "SINK_CLOSED"
-  | "SINK_ERROR";
+  "SINK_CLOSED",
+  "SINK_ERROR",
+] as const;
 
-/** An error as it crosses a worker boundary or lands in an output record. */
-export interface SerializedError {
-  /** The error's class name, e.g. `"TrawlError"` or `"TypeError"`. */
-  name: string;
-  /** A stable code; `"EXTRACT_ERROR"` for foreign errors with none of their own. */
-  code: string;
+/** One of trawl's stable error codes (see {@linkcode ERROR_CODES}). */
+export type ErrorCode = typeof ERROR_CODES[number];
+
+/**
+ * The one shape of a failure recorded instead of thrown: in fetch results, parse
+ * results, robots verdicts, output records, and across worker boundaries.
+ *
+ * @example A record's error
+ * ```ts
+ * import type { ErrorInfo } from "./trawl_error.ts";
+ *
+ * const error: ErrorInfo = { code: "HTTP_ERROR", message: "https://example.com/: HTTP 404" };
+ * ```
+ */
+export interface ErrorInfo {
+  /** Stable code, see {@linkcode ErrorCode}. */
+  code: ErrorCode;
   /** Human-readable text. Never parse it. */
   message: string;
 }
@@ -90,40 +114,42 @@ export class TrawlError extends Error {
     this.code = code;
     this.url = options.url;
   }
+
+  /** This error as an {@linkcode ErrorInfo}. */
+  toInfo(): ErrorInfo {
+    return { code: this.code, message: this.message };
+  }
 }
 
 /**
- * Turn any thrown value into `{name, code, message}`, the form errors take across
- * worker boundaries and in output records.
+ * Turn any thrown value into an {@linkcode ErrorInfo}. A foreign error (no trawl
+ * code of its own) gets `fallbackCode`, and its class name leads the message
+ * (`"TypeError: boom"`), so nothing of what went wrong is lost.
  *
  * @example Serialize a foreign error
  * ```ts
  * import { serializeError } from "./trawl_error.ts";
  *
  * const e = serializeError(new TypeError("boom"), "EXTRACT_ERROR");
- * console.log(e); // { name: "TypeError", code: "EXTRACT_ERROR", message: "boom" }
+ * console.log(e); // { code: "EXTRACT_ERROR", message: "TypeError: boom" }
  * ```
  */
 export function serializeError(
   error: unknown,
   fallbackCode: ErrorCode = "EXTRACT_ERROR",
-): SerializedError {
-  if (error instanceof TrawlError) {
-    return { name: error.name, code: error.code, message: error.message };
-  }
+): ErrorInfo {
+  if (error instanceof TrawlError) return error.toInfo();
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return {
-      name: error.name,
-      code: typeof code === "string" && isErrorCode(code) ? code : fallbackCode,
-      message: error.message,
-    };
+    if (typeof code === "string" && isErrorCode(code)) return { code, message: error.message };
+    return { code: fallbackCode, message: `${error.name}: ${error.message}` };
   }
-  return { name: "Error", code: fallbackCode, message: String(error) };
+  return { code: fallbackCode, message: String(error) };
 }
 
 /**
- * Rebuild a {@linkcode TrawlError} from its serialized form.
+ * Rebuild a {@linkcode TrawlError} from an {@linkcode ErrorInfo} (one that crossed
+ * a worker boundary, say). An unknown code becomes `EXTRACT_ERROR`.
  *
  * @example Round trip
  * ```ts
@@ -133,46 +159,11 @@ export function serializeError(
  * console.log(back.code); // "DEADLINE"
  * ```
  */
-export function deserializeError(data: SerializedError): TrawlError {
-  const code = isErrorCode(data.code) ? data.code : "EXTRACT_ERROR";
-  const error = new TrawlError(code, data.message);
-  if (data.name !== "TrawlError") error.message = `${data.name}: ${data.message}`;
-  return error;
+export function deserializeError(info: ErrorInfo): TrawlError {
+  return new TrawlError(isErrorCode(info.code) ? info.code : "EXTRACT_ERROR", info.message);
 }
 
-const CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  "INVALID_URL",
-  "UNSUPPORTED_SCHEME",
-  "URL_TOO_LONG",
-  "INVALID_OPTION",
-  "CONNECT_TIMEOUT",
-  "HEADERS_TIMEOUT",
-  "BODY_TIMEOUT",
-  "DEADLINE",
-  "ABORTED",
-  "DNS_ERROR",
-  "CONNECTION_REFUSED",
-  "CONNECTION_RESET",
-  "TLS_ERROR",
-  "NETWORK_ERROR",
-  "HTTP_ERROR",
-  "TOO_MANY_REDIRECTS",
-  "REDIRECT_BLOCKED",
-  "TOO_LARGE",
-  "SKIPPED_CONTENT_TYPE",
-  "FD_LIMIT",
-  "EXTRACT_TIMEOUT",
-  "EXTRACT_ERROR",
-  "WORKER_CRASHED",
-  "POOL_CLOSED",
-  "BAD_SELECTOR",
-  "ROBOTS_DISALLOWED",
-  "BLOCKED_ADDRESS",
-  "OUT_OF_SCOPE",
-  "DUPLICATE_REDIRECT",
-  "SINK_CLOSED",
-  "SINK_ERROR",
-]);
+const CODES: ReadonlySet<string> = new Set<string>(ERROR_CODES);
 
 /**
  * Whether a string is one of trawl's stable {@linkcode ErrorCode}s.

@@ -6,15 +6,10 @@
  * @module
  */
 
-import type { ErrorCode, SerializedError } from "./trawl_error.ts";
+import type { ErrorInfo } from "./trawl_error.ts";
+import type { PermitSlot } from "./policy/host_policy.ts";
 
-/** A failure recorded in a result instead of being thrown. */
-export interface ErrorInfo {
-  /** Stable code, see {@linkcode ErrorCode}. */
-  code: ErrorCode;
-  /** Human-readable text. */
-  message: string;
-}
+export type { ErrorInfo } from "./trawl_error.ts";
 
 /** Timings of one fetch, in milliseconds. */
 export interface FetchTimings {
@@ -96,7 +91,7 @@ export interface PageResult {
   /** `--select` fields as an object, or what the extractor returned; `null` when neither ran. */
   data: unknown;
   /** `null` on success; the extraction failure otherwise (links and title may still be set). */
-  error: SerializedError | null;
+  error: ErrorInfo | null;
 }
 
 /**
@@ -153,14 +148,6 @@ export function emptyLinkOutcome(): LinkOutcome {
   };
 }
 
-/** The error of an output record: a stable code and a message. */
-export interface RecordError {
-  /** Stable code, e.g. `"DEADLINE"` or `"ROBOTS_DISALLOWED"`. */
-  code: string;
-  /** Human-readable text. */
-  message: string;
-}
-
 /** One output record: exactly one per attempted URL. */
 export interface CrawlRecord {
   /** The normalized requested URL. */
@@ -180,13 +167,34 @@ export interface CrawlRecord {
   /** Body bytes received on the wire. */
   bytes: number;
   /** `null` on success; otherwise `{code, message}`. */
-  error: RecordError | null;
+  error: ErrorInfo | null;
   /** `--select` fields, or what the extractor returned; `null` when neither. */
   data: unknown;
+}
+
+/**
+ * Options of a {@linkcode FetchPage} call.
+ *
+ * @example Fetch robots.txt with its own cap
+ * ```ts
+ * import type { FetchPageOptions } from "./types.ts";
+ *
+ * const options: FetchPageOptions = { maxBytes: 512 * 1024, truncate: true };
+ * ```
+ */
+export interface FetchPageOptions {
+  /** Aborts the fetch (the result gets `ABORTED`). @default {undefined} */
+  signal?: AbortSignal;
+  /** A permit to use for the first request (see `PermitSlot`). @default {undefined} */
+  permit?: PermitSlot;
+  /** Body cap for this fetch, bytes (the fetcher's own when absent). @default {undefined} */
+  maxBytes?: number;
+  /** Keep the first `maxBytes` of a longer body instead of failing with `TOO_LARGE`. @default {false} */
+  truncate?: boolean;
 }
 
 /**
  * The small fetch function parts other than the fetch layer receive (robots.txt
  * uses it), injected by `src/crawl.ts`, so they never import the fetch layer.
  */
-export type FetchPage = (url: string, signal?: AbortSignal) => Promise<FetchResult>;
+export type FetchPage = (url: string, options?: FetchPageOptions) => Promise<FetchResult>;

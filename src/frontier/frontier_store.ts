@@ -1,10 +1,30 @@
 /**
- * The storage contract of the frontier. The in-memory store implements it
- * today; SQLite and Redis stores will implement the same interface, so the
- * contract below (dedupe, order, leases) is what every store must honour.
+ * The storage contract of the frontier (v2), shaped for an in-memory store, a
+ * SQLite file and Redis shared by many processes. The in-memory store
+ * implements it today; every store runs the contract suite in
+ * `tests/frontier/_store_contract.ts`.
  *
  * @module
  */
+
+/**
+ * Validators of an earlier fetch of a URL, for conditional requests on a recrawl.
+ *
+ * @example From response headers
+ * ```ts
+ * import type { Validators } from "./frontier_store.ts";
+ *
+ * const v: Validators = { etag: '"abc"', lastModified: "Wed, 21 Oct 2026 07:28:00 GMT" };
+ * ```
+ */
+export interface Validators {
+  /** The `ETag` header. @default {undefined} */
+  etag?: string;
+  /** The `Last-Modified` header. @default {undefined} */
+  lastModified?: string;
+  /** A hash of the decoded body, for pages without validators. @default {undefined} */
+  contentHash?: string;
+}
 
 /**
  * One URL waiting in (or taken from) the frontier.
@@ -23,25 +43,32 @@ export interface FrontierEntry {
   depth: number;
   /** `URL.host` of `url` (lowercase, port included when not the default): the politeness key. */
   host: string;
+  /** Times the entry was released to be tried again. @default {0} */
+  retries?: number;
+  /** The page the link was found on; absent for seeds. @default {undefined} */
+  referrer?: string;
+  /** Validators from an earlier run, for a recrawl. @default {undefined} */
+  validators?: Validators;
 }
 
 /**
- * A taken entry. Invisible to other takers until `done()`, `release()` or lease
- * expiry.
+ * A taken entry. Invisible to other takers until `done()`, `release()` or the
+ * recovery of a dead owner's leases.
  *
  * @example Finish a lease
  * ```ts
  * import type { FrontierStore, Lease } from "./frontier_store.ts";
  *
  * async function finish(store: FrontierStore, lease: Lease) {
- *   console.log("fetched", lease.entry.url);
- *   await store.done(lease);
+ *   if (!(await store.done(lease))) console.log("lost the lease; another worker has it");
  * }
  * ```
  */
 export interface Lease {
   /** Opaque, unique within the store for its lifetime. */
   readonly id: string;
+  /** The {@linkcode FrontierStore.owner} that took it. */
+  readonly owner: string;
   /** The entry handed out. */
   readonly entry: FrontierEntry;
 }
@@ -49,31 +76,58 @@ export interface Lease {
 /**
  * Options for {@linkcode FrontierStore.take}.
  *
- * @example Skip busy hosts
+ * @example Skip busy hosts, at most 4 per host
  * ```ts
  * import type { TakeOptions } from "./frontier_store.ts";
  *
- * const options: TakeOptions = { excludeHosts: new Set(["slow.example.com"]) };
+ * const options: TakeOptions = { excludeHosts: new Set(["slow.example.com"]), maxPerHost: 4 };
  * ```
  */
 export interface TakeOptions {
-  /** Hosts not to take from now (the scheduler's busy or delayed hosts). @default {empty} */
+  /** Hosts not to take from now (the host policy's blocked hosts). @default {empty} */
   excludeHosts?: ReadonlySet<string>;
+  /** At most this many entries of one host in this call. @default {Infinity} */
+  maxPerHost?: number;
 }
 
 /**
- * Options for {@linkcode FrontierStore.add}.
+ * Options for {@linkcode FrontierStore.add}. The budgets are checked atomically
+ * with the dedupe, against the counts the store holds (so a resumed crawl or a
+ * second process does not start them from zero).
  *
- * @example Record a URL as fetched without queueing it
+ * @example Admit links within the page budgets
  * ```ts
  * import type { AddOptions } from "./frontier_store.ts";
  *
- * const options: AddOptions = { done: true }; // e.g. a redirect target fetched in passing
+ * const options: AddOptions = { maxPages: 10_000, maxPagesPerHost: 500 };
  * ```
  */
 export interface AddOptions {
-  /** Add the new entries as already done: seen (so later adds drop them), never queued. @default {false} */
+  /** Add the new entries as already done: seen (so later adds drop them), never queued, counted against no budget. @default {false} */
   done?: boolean;
+  /** Admit no entry once this many were ever admitted (queued) in the store. @default {Infinity} */
+  maxPages?: number;
+  /** Admit no entry of a host once this many of it were ever admitted. @default {Infinity} */
+  maxPagesPerHost?: number;
+}
+
+/**
+ * What {@linkcode FrontierStore.add} did.
+ *
+ * @example Count what a page's links gave
+ * ```ts
+ * import type { AddResult } from "./frontier_store.ts";
+ *
+ * const report = (r: AddResult) => `${r.added.length} new, ${r.overLimit} over budget`;
+ * ```
+ */
+export interface AddResult {
+  /** The entries added, in input order. */
+  added: FrontierEntry[];
+  /** Entries never seen before but refused by `maxPages` / `maxPagesPerHost` (not marked seen). */
+  overLimit: number;
+  /** Entries ever admitted (queued) in the store after this call. */
+  admitted: number;
 }
 
 /**
@@ -91,16 +145,18 @@ export interface AddOptions {
 export interface FrontierCounts {
   /** URLs ever added (the dedupe set). */
   seen: number;
+  /** URLs ever admitted to be fetched (added without `done`): what `maxPages` counts. */
+  admitted: number;
   /** URLs waiting, ready or delayed. */
   queued: number;
-  /** URLs handed out and not yet done, released or reclaimed. */
+  /** URLs handed out and not yet done or released, by any owner. */
   leased: number;
   /** URLs finished for good. */
   done: number;
 }
 
 /**
- * Where frontier entries live: dedupe set, queues and leases.
+ * Where frontier entries live: dedupe set, queues, leases, budgets and scope.
  *
  * ## Contract (every implementation)
  *
@@ -109,30 +165,39 @@ export interface FrontierCounts {
  *   store) is dropped; duplicates within one call keep the first. It returns
  *   exactly the entries it added, in input order. URLs are compared as given:
  *   callers normalize first.
+ * - **Budgets.** `maxPages` / `maxPagesPerHost` in `add` are checked in the
+ *   same atomic step, in input order, against the store's own counts of
+ *   admitted entries; a refused entry is not marked seen.
  * - **Order.** `take` hands out entries breadth-first within a host (lower
  *   `depth` first, FIFO within a depth, also for entries that come back through
- *   `release` or expiry) and spreads a call across hosts round-robin: one entry
- *   per ready host per turn, hosts served least recently first. There is no
- *   global depth order across hosts. Hosts in `excludeHosts` are skipped without
- *   losing their turn order.
- * - **Leases.** A taken entry is leased: no `take` (in any process) returns it
- *   again until one of
+ *   `release`). Across hosts it SHOULD spread a call round-robin, least recently
+ *   served host first. Hosts in `excludeHosts` are skipped; no host gives more
+ *   than `maxPerHost` entries in one call.
+ * - **Leases.** A taken entry is leased to the store's `owner`: no `take` (in
+ *   any process) returns it again until one of
  *   - `done(lease)`: it is finished for good and never handed out again;
  *   - `release(lease, {delayMs})`: it is queued again, visible to `take` no
- *     earlier than `delayMs` from now (0 = at once), at its original depth;
- *   - expiry: `leaseMs` (a store option) after the `take`, the lease MAY be
- *     reclaimed and the entry queued again (stores check lazily, e.g. at the
- *     next `take`, with no timers). Delivery is therefore at-least-once: a
- *     worker that takes longer than `leaseMs` may see its URL fetched twice.
- * - **Stale leases.** `done` and `release` on a lease that is no longer held
- *   (already finished, released, reclaimed after expiry, or unknown) do nothing
- *   and resolve normally; they never throw for that reason. A lease that has
- *   expired but has not yet been reclaimed is still held.
+ *     earlier than `delayMs` from now (0 = at once), at its original depth,
+ *     with `retries` raised by one;
+ *   - recovery: leases whose owner is gone are queued again. A single-process
+ *     store (a file) recovers every lease it finds when it is opened; a shared
+ *     store recovers leases not renewed (`renew`) within its `leaseMs`.
+ *     Delivery is therefore at-least-once.
+ * - **Stale leases.** `done`, `release` and `renew` resolve `true` when the
+ *   lease was still held by this owner and the call took effect, `false` when it
+ *   was not (already finished, released, recovered, or unknown): they never
+ *   throw for that reason, and a `false` tells the caller another worker may
+ *   hold the URL now.
  * - **Empty takes.** `take` may return fewer than `max` (or none) while
- *   `counts().queued > 0`: entries may be delayed or on excluded hosts. Callers
- *   poll again later.
+ *   `counts().queued > 0`: entries may be delayed or on excluded hosts. A crawl
+ *   is over only when `queued` and `leased` are both 0.
+ * - **Scope.** `addScopeKeys` / `scopeKeys` keep the crawl's scope (the keys of
+ *   its seeds), so a resumed crawl or another process follows the same links.
  * - **Failures.** A store that cannot reach its backend rejects with the
  *   underlying error; it never silently drops an entry.
+ * - **Close.** `close()` releases the store's resources; leases still held stay
+ *   leased (a file store recovers them at the next open). Calls after `close()`
+ *   reject.
  *
  * @example Drain a store
  * ```ts
@@ -146,14 +211,24 @@ export interface FrontierCounts {
  * ```
  */
 export interface FrontierStore {
-  /** Atomically add the entries whose URL was never seen before; returns the ones added. */
-  add(entries: readonly FrontierEntry[], options?: AddOptions): Promise<FrontierEntry[]>;
-  /** Lease up to `max` queued entries, breadth-first, skipping excluded hosts, spreading across hosts. */
+  /** The owner id stamped on this handle's leases (unique per process and run). */
+  readonly owner: string;
+  /** Atomically add the entries whose URL was never seen before, within the budgets. */
+  add(entries: readonly FrontierEntry[], options?: AddOptions): Promise<AddResult>;
+  /** Lease up to `max` queued entries, breadth-first, skipping excluded hosts. */
   take(max: number, options?: TakeOptions): Promise<Lease[]>;
-  /** The leased URL is finished (success or final failure): never handed out again. */
-  done(lease: Lease): Promise<void>;
-  /** Put a leased entry back (for retry), visible again after `delayMs`. */
-  release(lease: Lease, options?: { delayMs?: number }): Promise<void>;
-  /** Current sizes (after reclaiming expired leases and due delays). */
+  /** The leased URL is finished (success or final failure); `false` if the lease was not held. */
+  done(lease: Lease): Promise<boolean>;
+  /** Put a leased entry back (to try again), visible after `delayMs`; `false` if not held. */
+  release(lease: Lease, options?: { delayMs?: number }): Promise<boolean>;
+  /** Extend a lease held by a live worker; `false` if not held. */
+  renew(lease: Lease): Promise<boolean>;
+  /** Current sizes. */
   counts(): Promise<FrontierCounts>;
+  /** Add scope keys (idempotent). */
+  addScopeKeys(keys: readonly string[]): Promise<void>;
+  /** Every scope key added so far. */
+  scopeKeys(): Promise<string[]>;
+  /** Release resources; see the contract. */
+  close(): Promise<void>;
 }

@@ -7,8 +7,7 @@
  */
 
 import type { PageInput, PageResult } from "../types.ts";
-import type { SerializedError } from "../trawl_error.ts";
-import { serializeError } from "../trawl_error.ts";
+import { type ErrorInfo, serializeError } from "../trawl_error.ts";
 import type { CheerioAPI } from "cheerio/slim";
 import { decodeHtml } from "./decode_html.ts";
 import { resolveHttp, scanHtml } from "./scan_html.ts";
@@ -104,7 +103,7 @@ export async function extractPage(
   try {
     if (select.length > 0) fields = applySelectFields(ctx.$, select);
   } catch (e) {
-    result.error = { name: "TrawlError", code: "BAD_SELECTOR", message: messageOf(e) };
+    result.error = { code: "BAD_SELECTOR", message: messageOf(e) };
     return result;
   }
   result.data = fields;
@@ -124,7 +123,7 @@ export async function extractPage(
       }
       result.links = [...seen].map((url) => ({ url, nofollow: false }));
     } catch (e) {
-      result.error = failure(`links() threw: ${messageOf(e)}`, e);
+      result.error = failure(`links() threw: ${serializeError(e).message}`);
       return result;
     }
   }
@@ -132,7 +131,7 @@ export async function extractPage(
     try {
       result.data = merge(fields, await extractor.extract(ctx));
     } catch (e) {
-      result.error = failure(`extract() threw: ${messageOf(e)}`, e);
+      result.error = failure(`extract() threw: ${serializeError(e).message}`);
     }
   }
   return result;
@@ -157,7 +156,6 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function failure(message: string, cause?: unknown): SerializedError {
-  const name = cause === undefined ? "TrawlError" : serializeError(cause).name;
-  return { name, code: "EXTRACT_ERROR", message };
+function failure(message: string): ErrorInfo {
+  return { code: "EXTRACT_ERROR", message };
 }

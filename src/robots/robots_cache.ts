@@ -224,7 +224,7 @@ export function createRobotsCache(fetchPage: FetchPage, options: RobotsOptions):
     const signal = cacheSignal ? AbortSignal.any([cacheSignal, timeout]) : timeout;
     let result: FetchResult;
     try {
-      result = await fetchPage(robotsUrl, signal);
+      result = await fetchPage(robotsUrl, { signal });
     } catch (cause) {
       if (cacheSignal?.aborted) throw aborted(robotsUrl, cacheSignal);
       const message = cause instanceof Error ? cause.message : String(cause);

@@ -3,6 +3,7 @@ import { CrawlStats } from "../../src/crawl_stats.ts";
 import { formatProgress, formatSummary } from "../../src/cli/summary.ts";
 import { parseFlags } from "../../src/cli/parse_flags.ts";
 import type { CrawlRecord } from "../../src/types.ts";
+import type { ErrorCode } from "../../src/trawl_error.ts";
 
 function record(status: number | null, ms: number, code?: string): CrawlRecord {
   return {
@@ -14,7 +15,7 @@ function record(status: number | null, ms: number, code?: string): CrawlRecord {
     fetchedAt: new Date(0).toISOString(),
     ms,
     bytes: 1000,
-    error: code ? { code, message: code } : null,
+    error: code ? { code: code as ErrorCode, message: code } : null,
     data: null,
   };
 }

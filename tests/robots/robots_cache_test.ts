@@ -7,7 +7,8 @@ import type { FetchPage, FetchResult } from "../../src/types.ts";
 const UA = "trawl/0.1 (+https://example.com/bot)";
 
 /** A FetchPage on Deno's native fetch, as the crawler's fetch layer would fill it. */
-const fetchPage: FetchPage = async (url, signal) => {
+const fetchPage: FetchPage = async (url, options) => {
+  const signal = options?.signal;
   const started = performance.now();
   const base: FetchResult = {
     url,
