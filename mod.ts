@@ -22,13 +22,30 @@
  */
 
 // The crawler.
+export { crawl, type CrawlRun, type Seed } from "./src/crawl.ts";
 export {
-  crawl,
+  CRAWL_DEFAULTS,
   type CrawlOptions,
-  type CrawlRun,
   type CrawlScope,
-  type Seed,
-} from "./src/crawl.ts";
+  resolveCrawlOptions,
+  type ResolvedCrawlOptions,
+} from "./src/crawl_options.ts";
+export type {
+  BackoffEvent,
+  CrawlEvent,
+  CrawlEventListener,
+  FrontierEvent,
+  LinksEvent,
+  PolitenessEvent,
+  QueuedEvent,
+  RecordEvent,
+  RedirectEvent,
+  RequestEvent,
+  ResponseEvent,
+  RetryEvent,
+  RobotsEvent,
+  SeedEvent,
+} from "./src/crawl_events.ts";
 export { CrawlStats, type CrawlStatsSnapshot, type LinkCounts } from "./src/crawl_stats.ts";
 export type { LinkOutcome } from "./src/types.ts";
 export { readSeeds } from "./src/cli/read_seeds.ts";
@@ -64,18 +81,33 @@ export { checkSelectSpecs, parseSelectSpec, type SelectField } from "./src/parse
 // The frontier: the store interface to implement, and the in-memory default.
 export type {
   AddOptions,
+  AddResult,
   FrontierCounts,
   FrontierEntry,
   FrontierStore,
   Lease,
   TakeOptions,
+  Validators,
 } from "./src/frontier/frontier_store.ts";
 export {
   createMemoryFrontierStore,
   type MemoryFrontierStoreOptions,
 } from "./src/frontier/memory_frontier_store.ts";
 
-// Politeness and safety.
+// Politeness and safety: the per-host policy contract and its in-memory default.
+export type {
+  AcquireOptions,
+  HostPermit,
+  HostPolicy,
+  PermitSlot,
+  RequestKind,
+  RequestOutcome,
+} from "./src/policy/host_policy.ts";
+export {
+  createMemoryHostPolicy,
+  type MemoryHostPolicy,
+  type MemoryHostPolicyOptions,
+} from "./src/policy/memory_host_policy.ts";
 export {
   createRobotsCache,
   type RobotsCache,
@@ -111,6 +143,7 @@ export {
 export type {
   CrawlRecord,
   FetchPage,
+  FetchPageOptions,
   FetchResult,
   FetchTimings,
   PageInput,

@@ -150,6 +150,12 @@ export function emptyLinkOutcome(): LinkOutcome {
 
 /** One output record: exactly one per attempted URL. */
 export interface CrawlRecord {
+  /**
+   * Stable id: the same for the same URL in every run and resume of a crawl, unique
+   * within one (16 hex digits hashed from `url`). A sink that may see a record twice
+   * after a crash dedupes by it.
+   */
+  id: string;
   /** The normalized requested URL. */
   url: string;
   /** The URL after redirects; `null` when no response arrived. */

@@ -1,7 +1,7 @@
 /**
  * CSV output (RFC 4180, via std's CSV writer).
  *
- * Columns: `url, finalUrl, status, depth, title, fetchedAt, ms, bytes,
+ * Columns: `id, url, finalUrl, status, depth, title, fetchedAt, ms, bytes,
  * error_code, error_message`, then one column per `data` field, then
  * `data_extra`.
  *
@@ -61,6 +61,7 @@ export interface CsvSinkOptions extends SinkOptions {
 }
 
 const FIXED = [
+  "id",
   "url",
   "finalUrl",
   "status",
@@ -149,6 +150,7 @@ export function createCsvSink(
       itemsOf(record.data).map((item) => {
         const extra = Object.keys(item).filter((key) => !known.has(key));
         return [
+          cell(record.id),
           cell(record.url),
           cell(record.finalUrl),
           cell(record.status),

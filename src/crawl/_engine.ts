@@ -1,0 +1,261 @@
+/**
+ * The crawl loop (Scrapy's engine): takes URLs of ready hosts from the frontier
+ * while {@linkcode CrawlEngine.needsBackout} says there is room, runs each
+ * through the {@linkcode UrlPipeline}, and hands records to the consumer. A
+ * URL is acknowledged (`done` in the frontier) only after its record was
+ * handed over: when the consumer asks for the next record.
+ *
+ * @module
+ */
+
+import type { CrawlEvent } from "../crawl_events.ts";
+import type { Frontier } from "../frontier/frontier.ts";
+import type { Lease } from "../frontier/frontier_store.ts";
+import type { ParsePool } from "../parse/parse_pool.ts";
+import type { HostPolicy } from "../policy/host_policy.ts";
+import type { CrawlRecord } from "../types.ts";
+import { pumpSeeds, type SeedPumpHost, type SeedSource } from "./_seed_pump.ts";
+import type { UrlPipeline } from "./_url_pipeline.ts";
+
+/** Records made and not yet taken by the consumer, before admission pauses. */
+const MAX_PENDING_RECORDS = 1024;
+/**
+ * Body bytes fetched and waiting for (or in) the parse pool before admission pauses:
+ * the backlog is bounded by size, as Scrapy bounds its scraper slot, not by a page
+ * count that a burst of small pages would hit at once. 16 MiB is ~1,000 small pages
+ * (0.2 s of a worker's parsing) or ~40 heavy ones; measured with the Tokenizer scan,
+ * 64 MiB gave no faster latency crawl and a heavy-page crawl peak of 425-444 MB RSS
+ * against 347-390 MB with 16 MiB.
+ */
+const MAX_PARSE_BACKLOG_BYTES = 16 * 2 ** 20;
+/** Leases asked of the frontier per round trip (one per host per call). */
+const TAKE_BATCH = 64;
+
+/** The parts the loop drives. */
+export interface EngineParts {
+  frontier: Frontier;
+  policy: HostPolicy;
+  pool: ParsePool;
+  pipeline: UrlPipeline;
+  /** URLs in flight at once (`maxInFlight`). */
+  maxInFlight: number;
+  /** URLs queued in the frontier before seed intake pauses. */
+  maxQueued: number;
+  /** The crawl's abort controller (aborting ends requests in flight as ABORTED). */
+  abort: AbortController;
+  /** Sends a crawl event to the stats and the user's listener. */
+  emit(event: CrawlEvent): void;
+  onWarning: ((message: string) => void) | undefined;
+  /** Closes what the wiring opened (fetcher, pool, policy, store), once the loop is over. */
+  close(): Promise<void>;
+}
+
+interface Output {
+  record: CrawlRecord;
+  /** Acknowledged (done in the frontier) once the consumer moves past the record. */
+  lease: Lease | null;
+  attempts: number;
+  host: string;
+}
+
+/** One crawl's loop and its record queue. */
+export class CrawlEngine implements SeedPumpHost {
+  #p: EngineParts;
+  #seeds: SeedSource;
+  #stopping = false;
+  #finished = false;
+  #failure: unknown = undefined;
+  #out: Output[] = [];
+  #outHead = 0;
+  #tasks = new Set<Promise<void>>();
+  #backlogBytes = 0;
+  /** Records with a lease pushed and not yet acknowledged. */
+  #unacked = 0;
+  /** The parts were closed (the loop is over). */
+  #closed = false;
+  /** Resolved (and replaced) whenever anything changes: a record, a finished task, a seed, stop(). */
+  #changed = Promise.withResolvers<void>();
+
+  constructor(seeds: SeedSource, parts: EngineParts) {
+    this.#seeds = seeds;
+    this.#p = parts;
+  }
+
+  get stopping(): boolean {
+    return this.#stopping || this.#p.abort.signal.aborted;
+  }
+
+  stop(): void {
+    this.#stopping = true;
+    this.notify();
+  }
+
+  changed(): Promise<void> {
+    return this.#changed.promise;
+  }
+
+  notify(): void {
+    this.#changed.resolve();
+    this.#changed = Promise.withResolvers<void>();
+  }
+
+  emit(event: CrawlEvent): void {
+    this.#p.emit(event);
+  }
+
+  warn(message: string): void {
+    this.#p.onWarning?.(message);
+  }
+
+  output(record: CrawlRecord): void {
+    this.#push({ record, lease: null, attempts: 0, host: "" });
+  }
+
+  /** Count body bytes into and out of the parse backlog. */
+  backlog(bytes: number): void {
+    this.#backlogBytes += bytes;
+    if (bytes < 0) this.notify();
+  }
+
+  /**
+   * The one backpressure check (Scrapy's `needs_backout`): no new URL is taken
+   * while the crawl holds `maxInFlight` URLs, the parse backlog holds 16 MiB of
+   * bodies or the pool's queue is full, or 1,024 records wait for the consumer.
+   */
+  needsBackout(): boolean {
+    const pool = this.#p.pool;
+    return this.#tasks.size >= this.#p.maxInFlight ||
+      this.#backlogBytes >= MAX_PARSE_BACKLOG_BYTES || pool.size >= pool.capacity ||
+      this.#out.length - this.#outHead >= MAX_PENDING_RECORDS;
+  }
+
+  /** Yield records as they are made; a record's URL is acked when the next one is asked for. */
+  async *records(): AsyncGenerator<CrawlRecord> {
+    const running = this.#run().catch((error) => {
+      this.#failure ??= error;
+    }).finally(() => {
+      this.#finished = true;
+      this.notify();
+    });
+    let delivered: Output | null = null;
+    try {
+      while (true) {
+        const next = this.#shift();
+        if (next) {
+          delivered = next;
+          yield next.record;
+          // The consumer asked for more: the record is handed over.
+          await this.#ack(delivered);
+          delivered = null;
+          continue;
+        }
+        if (this.#finished) break;
+        await this.#changed.promise;
+      }
+      if (this.#failure !== undefined) throw this.#failure;
+    } finally {
+      // The crawl ended, or the consumer broke out early (its last record stays unacked).
+      this.#p.abort.abort();
+      this.notify();
+      await running;
+    }
+  }
+
+  async #ack(output: Output): Promise<void> {
+    if (output.lease === null) return;
+    // After an abort the parts are closed: the record's URL stays unfinished (a
+    // resumed crawl fetches it again).
+    if (!this.#closed) await this.#p.frontier.done(output.lease);
+    this.#unacked--;
+    this.notify();
+  }
+
+  #push(output: Output): void {
+    this.emit({
+      type: "record",
+      record: output.record,
+      host: output.host,
+      attempts: output.attempts,
+    });
+    this.#out.push(output);
+    if (output.lease !== null) this.#unacked++;
+    this.notify();
+  }
+
+  #shift(): Output | undefined {
+    if (this.#outHead >= this.#out.length) return undefined;
+    const output = this.#out[this.#outHead++];
+    if (this.#outHead === this.#out.length) {
+      this.#out = [];
+      this.#outHead = 0;
+    }
+    return output;
+  }
+
+  async #run(): Promise<void> {
+    const { frontier, policy, pipeline, abort } = this.#p;
+    const signal = abort.signal;
+    let seedsDone = false;
+    const pump = pumpSeeds(this.#seeds, frontier, this, this.#p.maxQueued)
+      .catch((error) => {
+        // A seed source that fails (an unreadable file, say) is fatal.
+        this.#failure ??= error;
+        abort.abort(error);
+      })
+      .finally(() => {
+        seedsDone = true;
+        this.notify();
+      });
+    try {
+      while (!signal.aborted) {
+        while (!this.stopping && !this.needsBackout()) {
+          const excludeHosts = await policy.blockedHosts();
+          const room = this.#p.maxInFlight - this.#tasks.size;
+          const leases = await frontier.take(Math.min(room, TAKE_BATCH), {
+            excludeHosts,
+            maxPerHost: 1,
+          });
+          if (leases.length === 0) break;
+          for (const lease of leases) {
+            // `null`: the host filled up since `blockedHosts`; the task waits its turn.
+            const permit = await policy.tryAcquire(lease.entry.host);
+            const task = pipeline.run(lease, permit).then(
+              ({ record, attempts }) =>
+                this.#push({ record, lease, attempts, host: lease.entry.host }),
+            ).finally(() => {
+              this.#tasks.delete(task);
+              this.notify();
+            });
+            this.#tasks.add(task);
+          }
+        }
+        const changed = this.#changed.promise;
+        const counts = await frontier.counts();
+        this.emit({ type: "frontier", queued: counts.queued, inFlight: this.#tasks.size });
+        // Over when nothing is queued and nothing is leased anywhere. Records waiting
+        // for the consumer hold their leases until they are handed over, also when
+        // stopping, so every record made is delivered and acknowledged first.
+        if (
+          this.#tasks.size === 0 && this.#unacked === 0 &&
+          (this.#stopping || (seedsDone && counts.queued === 0 && counts.leased === 0))
+        ) break;
+        await sleepUntil(changed, policy.nextReadyMs());
+      }
+      await Promise.allSettled(this.#tasks);
+    } finally {
+      this.#stopping = true;
+      this.notify();
+      await pump;
+      this.#closed = true;
+      await this.#p.close();
+    }
+  }
+}
+
+/** Wait for `changed`, or `ms` milliseconds when given. */
+async function sleepUntil(changed: Promise<void>, ms: number | null): Promise<void> {
+  if (ms === null) return await changed;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([changed, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,200 @@
+/**
+ * The per-URL pipeline: robots.txt, fetch (every hop checked against the crawl's
+ * policy), parse in the worker pool, links back to the frontier, and the one
+ * record of the URL.
+ *
+ * @module
+ */
+
+import type { CrawlEvent } from "../crawl_events.ts";
+import type { Fetcher } from "../fetch/fetcher.ts";
+import type { Frontier } from "../frontier/frontier.ts";
+import type { Lease } from "../frontier/frontier_store.ts";
+import type { AddressGuard } from "../guard/address_guard.ts";
+import type { ParsePool } from "../parse/parse_pool.ts";
+import type { HostPermit, HostPolicy, PermitSlot } from "../policy/host_policy.ts";
+import type { RobotsCache } from "../robots/robots_cache.ts";
+import { serializeError, TrawlError } from "../trawl_error.ts";
+import type { CrawlRecord, FetchResult } from "../types.ts";
+import { failureRecord, recordId, robotsRefusal } from "./_records.ts";
+
+/** HTML media types: the only bodies parsed. */
+const HTML_TYPES: ReadonlySet<string> = new Set(["text/html", "application/xhtml+xml"]);
+
+/** The parts a URL passes through, wired once per crawl by `src/crawl.ts`. */
+export interface PipelineParts {
+  frontier: Frontier;
+  policy: HostPolicy;
+  guard: AddressGuard;
+  fetcher: Fetcher;
+  pool: ParsePool;
+  robots: RobotsCache | null;
+  maxDepth: number;
+  /** The crawl's signal: aborting it ends every request as `ABORTED`. */
+  signal: AbortSignal;
+  emit(event: CrawlEvent): void;
+  /** Something changed that the crawl loop should look at (a host's robots.txt became known). */
+  notify(): void;
+  /** Count body bytes into (+) and out of (-) the parse backlog. */
+  backlog(bytes: number): void;
+}
+
+/** What the pipeline gives back for a URL. */
+export interface PipelineOutcome {
+  record: CrawlRecord;
+  /** Fetch attempts made (0 when nothing was fetched). */
+  attempts: number;
+}
+
+/**
+ * Runs URLs through the pipeline. One per crawl; holds the per-fetch hooks so a
+ * URL allocates no closures for them.
+ */
+export class UrlPipeline {
+  #p: PipelineParts;
+  #onRetry: (e: { url: string; attempt: number; delayMs: number; code: TrawlError["code"]; status: number | null }) => void;
+  #onRedirect: (e: { from: string; to: string; status: number }) => void;
+  #seedHop: (target: URL, from: URL | null) => Promise<boolean>;
+  #linkHop: (target: URL, from: URL | null) => Promise<boolean>;
+
+  constructor(parts: PipelineParts) {
+    this.#p = parts;
+    this.#onRetry = (e) => parts.emit({ type: "retry", ...e });
+    this.#onRedirect = (e) => parts.emit({ type: "redirect", ...e });
+    this.#seedHop = (target, from) => this.#followHop(target, from, 0);
+    this.#linkHop = (target, from) => this.#followHop(target, from, 1);
+  }
+
+  /**
+   * Process one leased URL. `permit` is the host permit the crawl loop got for it
+   * (used by its first request, robots.txt or the page), or `null` to wait for one.
+   */
+  async run(lease: Lease, permit: HostPermit | null): Promise<PipelineOutcome> {
+    const p = this.#p;
+    const { url, depth, host } = lease.entry;
+    const started = performance.now();
+    const slot: PermitSlot = { permit };
+    let result: FetchResult | null = null;
+    let record: CrawlRecord;
+    try {
+      // A seed on a private address lets its own crawl reach that address.
+      if (depth === 0) await p.guard.allowAddressesOf(url).catch(() => {});
+      if (p.robots) {
+        const verdict = p.robots.peek(url) ??
+          await p.robots.check(url, { signal: p.signal, permit: slot });
+        // Lifts the one-request cap of a host whose robots.txt was unknown, at once.
+        await p.policy.robotsKnown(host, verdict.crawlDelayMs);
+        p.notify();
+        if (!verdict.allowed) throw robotsRefusal(url, verdict);
+      }
+      result = await p.fetcher.fetch(url, {
+        signal: p.signal,
+        allowUrl: depth === 0 ? this.#seedHop : this.#linkHop,
+        permit: slot,
+        onRetry: this.#onRetry,
+        onRedirect: this.#onRedirect,
+      });
+      record = {
+        id: recordId(url),
+        url,
+        finalUrl: result.status === null ? null : result.finalUrl,
+        status: result.status,
+        depth,
+        title: null,
+        fetchedAt: new Date().toISOString(),
+        ms: 0,
+        bytes: result.bytes,
+        error: result.error,
+        data: null,
+      };
+      const html = result.contentType === null || HTML_TYPES.has(result.contentType);
+      if (result.error === null && result.status !== null && result.status < 300 && html) {
+        await this.#parse(record, result, depth);
+      }
+    } catch (error) {
+      record = failureRecord(
+        recordId(url),
+        url,
+        depth,
+        serializeError(error, p.signal.aborted ? "ABORTED" : "NETWORK_ERROR"),
+      );
+      if (result) {
+        record.finalUrl = result.finalUrl;
+        record.status = result.status;
+        record.bytes = result.bytes;
+      }
+    } finally {
+      // Never used (robots.txt refused the URL, say): give it back without charging a gap.
+      if (slot.permit !== null) await p.policy.release(slot.permit, { status: null, unused: true });
+    }
+    record.ms = Math.round(performance.now() - started);
+    return { record, attempts: result?.attempts ?? 0 };
+  }
+
+  async #parse(record: CrawlRecord, result: FetchResult, depth: number): Promise<void> {
+    const p = this.#p;
+    const size = result.body.byteLength;
+    p.backlog(size);
+    let page;
+    try {
+      page = await p.pool.parse({
+        url: record.url,
+        finalUrl: result.finalUrl,
+        status: result.status!,
+        headers: result.headers,
+        body: result.body,
+        depth,
+      }, { signal: p.signal });
+    } finally {
+      p.backlog(-size);
+    }
+    record.title = page.title;
+    record.data = page.data;
+    record.error = page.error;
+    const found = page.links.length;
+    const outcome = depth < p.maxDepth
+      ? await p.frontier.addLinks(depth, page.links, { referrer: record.url })
+      : null;
+    p.emit({
+      type: "links",
+      url: record.url,
+      found,
+      outcome: outcome ?? {
+        added: 0,
+        duplicate: 0,
+        outOfScope: 0,
+        excluded: 0,
+        overDepth: found,
+        overLimit: 0,
+        invalid: 0,
+      },
+    });
+  }
+
+  /**
+   * A redirect hop is a new URL and obeys the crawl's policy: scope and
+   * include/exclude (`Frontier.checkRedirect`), robots.txt, and dedupe (it is
+   * fetched once per crawl, like a link: a hop to a URL already seen ends this
+   * fetch with DUPLICATE_REDIRECT). The address guard and the host policy are
+   * applied by the fetch layer itself.
+   */
+  async #followHop(target: URL, from: URL | null, depth: number): Promise<boolean> {
+    if (from === null) return true;
+    const p = this.#p;
+    const refused = await p.frontier.checkRedirect(target.href, { depth, url: from.href });
+    if (refused !== null) throw new TrawlError(refused.code, refused.message, { url: target.href });
+    if (p.robots) {
+      const verdict = await p.robots.check(target.href, { signal: p.signal });
+      if (!verdict.allowed) throw robotsRefusal(target.href, verdict, from.href);
+    }
+    if (!(await p.frontier.markSeen(target.href))) {
+      throw new TrawlError(
+        "DUPLICATE_REDIRECT",
+        `${from.href} redirects to ${target.href}, which this crawl has already seen; ` +
+          `it is fetched (and recorded) once`,
+        { url: target.href },
+      );
+    }
+    return true;
+  }
+}
