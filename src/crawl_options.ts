@@ -400,7 +400,8 @@ function show(value: unknown): string {
   if (typeof value !== "object" || value === null) return String(value);
   if (Array.isArray(value)) return `an array of ${value.length}`;
   const name = Object.getPrototypeOf(value)?.constructor?.name;
-  return name && name !== "Object" ? `a ${name}` : "an object";
+  if (!name || name === "Object") return "an object";
+  return `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name}`;
 }
 
 function wrongType(name: string, value: unknown, rule: string): TypeError {
