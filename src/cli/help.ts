@@ -1,8 +1,149 @@
 /**
- * The `--help` text of the trawl command.
+ * The `--help` text of the trawl command. Every default it shows is read from
+ * {@linkcode CRAWL_DEFAULTS}, so the text cannot drift from what a crawl does.
  *
  * @module
  */
+
+import { CRAWL_DEFAULTS, type CrawlOptions } from "../crawl_options.ts";
+import { DEFAULT_FORMAT } from "./parse_flags.ts";
+
+/**
+ * How `--help` shows an option's default: a number or string as is, `Infinity`
+ * as "no limit", and no value, an empty list or object as "none".
+ *
+ * @example Show two defaults
+ * ```ts
+ * import { formatDefault } from "./help.ts";
+ *
+ * console.log(formatDefault(128), formatDefault(Infinity)); // "128" "no limit"
+ * ```
+ */
+export function formatDefault(value: unknown): string {
+  if (value === Infinity) return "no limit";
+  if (value === undefined || value === null) return "none";
+  if (Array.isArray(value)) return value.length === 0 ? "none" : value.join(", ");
+  if (typeof value === "object") return Object.keys(value).length === 0 ? "none" : "set";
+  return String(value);
+}
+
+/** One line of the flag list: flags, what they do, and the default (`null` for none shown). */
+type Row = [flags: string, text: string, shown: string | null];
+
+const FLAGS_WIDTH = 28;
+const TEXT_WIDTH = 51;
+
+/** `[default]` of an option, from {@linkcode CRAWL_DEFAULTS}. */
+function byDefault(option: keyof CrawlOptions, note = ""): string {
+  return `${formatDefault(CRAWL_DEFAULTS[option])}${note}`;
+}
+
+function table(rows: Row[]): string {
+  return rows.map(([flags, text, shown]) => {
+    const head = `  ${flags.padEnd(FLAGS_WIDTH)}${text}`;
+    if (shown === null) return head;
+    const line = `${head.padEnd(2 + FLAGS_WIDTH + TEXT_WIDTH)} [${shown}]`;
+    return line.length <= 100 ? line : `${head}\n${" ".repeat(2 + FLAGS_WIDTH)}[${shown}]`;
+  }).join("\n");
+}
+
+const FETCHING: Row[] = [
+  ["-c, --concurrency N", "requests in flight across all hosts", byDefault("maxInFlight")],
+  ["    --per-host N", "requests in flight per host", byDefault("maxPerHost")],
+  ["    --delay MS", "minimum gap between requests to one host, ms", byDefault("delayMs")],
+  ["    --rate N/s|N/m|N/h", "per-host rate cap, e.g. 5/s or 30/m", byDefault("rate")],
+  ["    --global-rate N/s", "rate cap over all hosts (at most 200/s)", byDefault("globalRate")],
+  ["    --retries N", "retries after a failure (network, 408, 429, 5xx)", byDefault("maxRetries")],
+  [
+    "    --max-retry-after MS",
+    "longest Retry-After waited; a longer one fails",
+    byDefault("maxRetryAfterMs"),
+  ],
+  [
+    "    --user-agent S",
+    "User-Agent; its first word picks the robots.txt group",
+    byDefault("userAgent"),
+  ],
+  ['-H, --header "K: V"', "extra request header (repeatable)", null],
+  ["    --proxy URL", "send requests through an HTTP(S) proxy", byDefault("proxy")],
+  [
+    "    --no-robots",
+    "do not fetch or obey robots.txt",
+    CRAWL_DEFAULTS.robots ? "robots.txt obeyed" : "robots.txt ignored",
+  ],
+  [
+    "    --allow-private",
+    "let links and redirects reach private addresses",
+    CRAWL_DEFAULTS.allowPrivate ? "allowed" : "blocked",
+  ],
+];
+
+const LIMITS: Row[] = [
+  [
+    "    --timeout MS",
+    "deadline of one attempt (retries get a new one), ms",
+    byDefault("timeoutMs"),
+  ],
+  [
+    "    --connect-timeout MS",
+    "time to open a connection (TCP and TLS), ms",
+    byDefault("connectTimeoutMs"),
+  ],
+  [
+    "    --headers-timeout MS",
+    "time from request sent to response headers, ms",
+    byDefault("headersTimeoutMs"),
+  ],
+  [
+    "    --body-timeout MS",
+    "longest pause between two body chunks, ms",
+    byDefault("bodyIdleTimeoutMs"),
+  ],
+  ["    --max-bytes N", "largest body in bytes; 500KB or 10MiB also work", byDefault("maxBytes")],
+  [
+    "    --max-redirects N",
+    "redirects followed per URL; 0 follows none",
+    byDefault("maxRedirects"),
+  ],
+  ["    --max-url-length N", "longest URL accepted, characters", byDefault("maxUrlLength")],
+  [
+    "    --max-idle-sockets N",
+    "idle keep-alive connections kept open",
+    CRAWL_DEFAULTS.maxIdleSockets === undefined
+      ? "from --concurrency"
+      : byDefault("maxIdleSockets"),
+  ],
+  ["    --max-queued N", "URLs waiting before seed reading pauses", byDefault("maxQueued")],
+];
+
+const FOLLOWING: Row[] = [
+  [
+    "    --depth N",
+    "link depth followed from the seeds; 0 = seeds only",
+    byDefault("maxDepth"),
+  ],
+  ["    --max-pages N", "stop admitting URLs after N (seeds included)", byDefault("maxPages")],
+  ["    --max-pages-per-host N", "the same, per host", byDefault("maxPagesPerHost")],
+  ["    --scope S", "host | domain | origin | all, for followed links", byDefault("scope")],
+  ["    --include P", "follow only links matching P (glob or /regex/; repeatable)", null],
+  ["    --exclude P", "never follow links matching P (repeatable)", null],
+];
+
+const EXTRACTING: Row[] = [
+  ["    --select name=css", "a field: text of the first match; name=css@attr an", null],
+  ["", "attribute, name=css@html inner HTML, name=css[] every match", null],
+  ["", "(repeatable)", null],
+  ["    --extract ./mod.ts", "a module exporting extract(ctx) (and optionally links(ctx))", null],
+  ["    --workers N", "parse workers", byDefault("workers", ": CPU cores - 1, at least 1")],
+];
+
+const OUTPUT: Row[] = [
+  ["    --format F", "jsonl | json | csv", DEFAULT_FORMAT],
+  ["-o, --out FILE", "write records to FILE instead of stdout", null],
+  ["    --stats FILE", "write the final stats as JSON to FILE", null],
+  ["-q, --quiet", "no progress line and no summary", null],
+  ["-h, --help", "show this help", null],
+];
 
 /**
  * What `trawl --help` prints.
@@ -22,40 +163,22 @@ Usage:
 Reads seed URLs (one per line; blank lines and # comments skipped; "-" reads stdin),
 fetches them, parses each page in a sandboxed worker, and writes exactly one record
 per attempted URL to stdout or --out. Progress, warnings and the summary go to stderr.
+Defaults are in [brackets].
 
 Fetching:
-  -c, --concurrency N     requests in flight across all hosts            [128]
-      --per-host N        requests in flight per host                    [8]
-      --delay MS          minimum gap between requests to one host, ms   [0]
-      --rate N/s|N/m      per-host rate cap, e.g. 5/s or 30/m            [none]
-      --timeout MS        total time per request, retries included, ms   [30000]
-      --retries N         retries after a failure (network, 408, 429, 5xx) [3]
-      --user-agent S      User-Agent; its first word picks the robots.txt group
-  -H, --header "K: V"     extra request header (repeatable)
-      --proxy URL         send requests through an HTTP(S) proxy
-      --no-robots         do not fetch or obey robots.txt
-      --allow-private     let links and redirects reach private/loopback addresses
+${table(FETCHING)}
+
+Timeouts and limits:
+${table(LIMITS)}
 
 Following links:
-      --depth N           link depth to follow from the seeds; 0 = only the seeds [0]
-      --max-pages N       stop admitting URLs after N (seeds included)   [no limit]
-      --max-pages-per-host N   the same, per host                     [no limit]
-      --scope S           host | domain | origin | all, for followed links [host]
-      --include P         follow only links matching P (glob or /regex/; repeatable)
-      --exclude P         never follow links matching P (repeatable)
+${table(FOLLOWING)}
 
 Extracting:
-      --select name=css   a field: text of the first match; name=css@attr an attribute,
-                          name=css@html inner HTML, name=css[] every match (repeatable)
-      --extract ./mod.ts  a module exporting extract(ctx) (and optionally links(ctx))
-      --workers N         parse workers            [CPU cores - 1, at least 1]
+${table(EXTRACTING)}
 
 Output:
-      --format F          jsonl | json | csv                               [jsonl]
-  -o, --out FILE          write records to FILE instead of stdout
-      --stats FILE        write the final stats as JSON to FILE
-      --quiet             no progress line and no summary
-  -h, --help              show this help
+${table(OUTPUT)}
 
 Each record: url, finalUrl, status, depth, title, fetchedAt, ms, bytes, error
 ({code, message} or null) and data (the --select fields or the extractor's result).

@@ -1,17 +1,31 @@
 /**
- * Command-line flags to crawl options. Every rule a value breaks becomes a
- * {@linkcode TrawlError} with code `INVALID_OPTION` whose message names the flag
- * and the rule; the CLI prints it and exits with status 2.
+ * Command-line flags to crawl options. A flag's syntax is checked here (a whole
+ * number, `N/s`, `Name: value`); every rule on the values is checked once, by
+ * {@linkcode resolveCrawlOptions}, and its error is reworded to name the flag
+ * ({@linkcode OPTION_FLAGS}). Either way the error is a {@linkcode TrawlError}
+ * with code `INVALID_OPTION`; the CLI prints it and exits with status 2.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { TrawlError } from "../trawl_error.ts";
-import type { CrawlOptions, CrawlScope } from "../crawl.ts";
+import { type CrawlOptions, type CrawlScope, resolveCrawlOptions } from "../crawl_options.ts";
 
 /** Output formats. */
 export type OutputFormat = "jsonl" | "json" | "csv";
+
+/**
+ * The output format when `--format` is not given.
+ *
+ * @example The format used without --format
+ * ```ts
+ * import { DEFAULT_FORMAT } from "./parse_flags.ts";
+ *
+ * console.log(DEFAULT_FORMAT); // "jsonl"
+ * ```
+ */
+export const DEFAULT_FORMAT: OutputFormat = "jsonl";
 
 /** A parsed command line. */
 export type CliCommand =
@@ -20,7 +34,7 @@ export type CliCommand =
     kind: "crawl";
     /** Seed file path, or `"-"` for stdin. */
     input: string;
-    /** Options for `crawl()`. */
+    /** Options for `crawl()`: the flags given (checked), plus `robots` and `allowPrivate`. */
     options: CrawlOptions;
     /** Output format. */
     format: OutputFormat;
@@ -32,16 +46,75 @@ export type CliCommand =
     quiet: boolean;
   };
 
+/**
+ * The flag that sets each crawl option; `null` for the options only a program can
+ * pass (objects and callbacks).
+ *
+ * @example Name the flag of an option
+ * ```ts
+ * import { OPTION_FLAGS } from "./parse_flags.ts";
+ *
+ * console.log(OPTION_FLAGS.maxPerHost); // "--per-host"
+ * ```
+ */
+export const OPTION_FLAGS: Readonly<Record<keyof CrawlOptions, string | null>> = Object.freeze({
+  maxInFlight: "--concurrency",
+  maxPerHost: "--per-host",
+  delayMs: "--delay",
+  rate: "--rate",
+  globalRate: "--global-rate",
+  timeoutMs: "--timeout",
+  connectTimeoutMs: "--connect-timeout",
+  headersTimeoutMs: "--headers-timeout",
+  bodyIdleTimeoutMs: "--body-timeout",
+  maxRetries: "--retries",
+  maxRetryAfterMs: "--max-retry-after",
+  maxRedirects: "--max-redirects",
+  maxUrlLength: "--max-url-length",
+  maxBytes: "--max-bytes",
+  maxIdleSockets: "--max-idle-sockets",
+  maxDepth: "--depth",
+  maxPages: "--max-pages",
+  maxPagesPerHost: "--max-pages-per-host",
+  maxQueued: "--max-queued",
+  scope: "--scope",
+  include: "--include",
+  exclude: "--exclude",
+  select: "--select",
+  extractModule: "--extract",
+  workers: "--workers",
+  userAgent: "--user-agent",
+  headers: "--header",
+  proxy: "--proxy",
+  robots: "--no-robots",
+  allowPrivate: "--allow-private",
+  store: null,
+  hostPolicy: null,
+  signal: null,
+  onWarning: null,
+  onEvent: null,
+});
+
 const FLAGS = {
   concurrency: { type: "string", short: "c" },
   "per-host": { type: "string" },
   delay: { type: "string" },
   rate: { type: "string" },
+  "global-rate": { type: "string" },
   timeout: { type: "string" },
+  "connect-timeout": { type: "string" },
+  "headers-timeout": { type: "string" },
+  "body-timeout": { type: "string" },
   retries: { type: "string" },
+  "max-retry-after": { type: "string" },
+  "max-redirects": { type: "string" },
+  "max-url-length": { type: "string" },
+  "max-bytes": { type: "string" },
+  "max-idle-sockets": { type: "string" },
   depth: { type: "string" },
   "max-pages": { type: "string" },
   "max-pages-per-host": { type: "string" },
+  "max-queued": { type: "string" },
   scope: { type: "string" },
   include: { type: "string", multiple: true },
   exclude: { type: "string", multiple: true },
@@ -61,7 +134,9 @@ const FLAGS = {
 } as const;
 
 /**
- * Parse `trawl crawl ...` arguments.
+ * Parse `trawl crawl ...` arguments. Throws a {@linkcode TrawlError}
+ * `INVALID_OPTION` naming the flag when a value is malformed or breaks a rule of
+ * {@linkcode resolveCrawlOptions}.
  *
  * @example Flags to options
  * ```ts
@@ -76,7 +151,16 @@ export function parseFlags(args: string[]): CliCommand {
   try {
     parsed = parseArgs({ args, options: FLAGS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw usage(`${(error as Error).message.replace(/\. To specify.*$/s, "")}; see --help`);
+    // node:util's messages run over several lines; a usage error is one.
+    const message = (error as Error).message;
+    const ambiguous = /^Option '(-\S+)[^']*' argument is ambiguous/.exec(message);
+    throw usage(
+      ambiguous
+        ? `${ambiguous[1]} needs a value; a value starting with "-" is written ${
+          ambiguous[1]
+        }=-VALUE`
+        : `${message.split("\n")[0].replace(/\. To specify.*$/s, "")}; see --help`,
+    );
   }
   const v = parsed.values;
   const [command, input, ...extra] = parsed.positionals;
@@ -89,38 +173,49 @@ export function parseFlags(args: string[]): CliCommand {
   }
   if (extra.length > 0) throw usage(`one seed file only; unexpected '${extra.join(" ")}'`);
 
-  const format = oneOf("--format", v.format ?? "jsonl", ["jsonl", "json", "csv"] as const);
+  const format = oneOf("--format", v.format ?? DEFAULT_FORMAT, ["jsonl", "json", "csv"] as const);
   const options: CrawlOptions = {
-    maxInFlight: int("--concurrency", v.concurrency, 1, 10_000),
-    maxPerHost: int("--per-host", v["per-host"], 1, 10_000),
-    delayMs: int("--delay", v.delay, 0, 3_600_000),
-    rate: v.rate === undefined ? undefined : rate(v.rate),
-    timeoutMs: int("--timeout", v.timeout, 1, 3_600_000),
-    maxRetries: int("--retries", v.retries, 0, 100),
-    maxDepth: int("--depth", v.depth, 0, 1_000),
-    maxPages: int("--max-pages", v["max-pages"], 1, Number.MAX_SAFE_INTEGER),
-    maxPagesPerHost: int(
-      "--max-pages-per-host",
-      v["max-pages-per-host"],
-      1,
-      Number.MAX_SAFE_INTEGER,
-    ),
-    scope: v.scope === undefined
-      ? undefined
-      : oneOf<CrawlScope>("--scope", v.scope, ["host", "domain", "origin", "all"]),
+    maxInFlight: whole("--concurrency", v.concurrency),
+    maxPerHost: whole("--per-host", v["per-host"]),
+    delayMs: whole("--delay", v.delay),
+    rate: rate("--rate", v.rate),
+    globalRate: rate("--global-rate", v["global-rate"]),
+    timeoutMs: whole("--timeout", v.timeout),
+    connectTimeoutMs: whole("--connect-timeout", v["connect-timeout"]),
+    headersTimeoutMs: whole("--headers-timeout", v["headers-timeout"]),
+    bodyIdleTimeoutMs: whole("--body-timeout", v["body-timeout"]),
+    maxRetries: whole("--retries", v.retries),
+    maxRetryAfterMs: whole("--max-retry-after", v["max-retry-after"]),
+    maxRedirects: whole("--max-redirects", v["max-redirects"]),
+    maxUrlLength: whole("--max-url-length", v["max-url-length"]),
+    maxBytes: bytes("--max-bytes", v["max-bytes"]),
+    maxIdleSockets: whole("--max-idle-sockets", v["max-idle-sockets"]),
+    maxDepth: whole("--depth", v.depth),
+    maxPages: whole("--max-pages", v["max-pages"]),
+    maxPagesPerHost: whole("--max-pages-per-host", v["max-pages-per-host"]),
+    maxQueued: whole("--max-queued", v["max-queued"]),
+    scope: v.scope as CrawlScope | undefined,
     include: v.include,
     exclude: v.exclude,
     select: v.select,
     extractModule: v.extract,
-    workers: int("--workers", v.workers, 1, 256),
-    userAgent: nonEmpty("--user-agent", v["user-agent"]),
+    workers: whole("--workers", v.workers),
+    userAgent: v["user-agent"],
     headers: headers(v.header ?? []),
-    proxy: v.proxy === undefined ? undefined : proxy(v.proxy),
+    proxy: v.proxy,
     robots: !v["no-robots"],
     allowPrivate: v["allow-private"] ?? false,
   };
   for (const key of Object.keys(options) as (keyof CrawlOptions)[]) {
     if (options[key] === undefined) delete options[key];
+  }
+  try {
+    resolveCrawlOptions(options);
+  } catch (error) {
+    if (error instanceof RangeError || error instanceof TypeError) {
+      throw usage(flagMessage(error), error);
+    }
+    throw error;
   }
   return {
     kind: "crawl",
@@ -133,23 +228,61 @@ export function parseFlags(args: string[]): CliCommand {
   };
 }
 
-function usage(message: string): TrawlError {
-  return new TrawlError("INVALID_OPTION", message);
+/**
+ * An option error's message with the option's name (its first word, see
+ * `resolveCrawlOptions`) replaced by the flag that sets it, for a CLI user.
+ * A message about an option with no flag is returned unchanged.
+ *
+ * @example Name the flag
+ * ```ts
+ * import { flagMessage } from "./parse_flags.ts";
+ *
+ * const error = new RangeError("maxPerHost must be an integer >= 1: received 0");
+ * console.log(flagMessage(error)); // "--per-host must be an integer >= 1: received 0"
+ * ```
+ */
+export function flagMessage(error: Error): string {
+  const match = /^([A-Za-z]+)(\S*) (.*)$/s.exec(error.message);
+  const flag = match && Object.hasOwn(OPTION_FLAGS, match[1])
+    ? OPTION_FLAGS[match[1] as keyof CrawlOptions]
+    : null;
+  if (!match || flag === null) return error.message;
+  const field = match[2].replace(/^\./, "");
+  return `${flag}${field ? ` ${field}` : ""} ${match[3]}`;
 }
 
-function int(
-  flag: string,
-  value: string | undefined,
-  min: number,
-  max: number,
-): number | undefined {
+function usage(message: string, cause?: unknown): TrawlError {
+  return new TrawlError("INVALID_OPTION", message, { cause });
+}
+
+/** A whole number (digits only); its range is `resolveCrawlOptions`'s to check. */
+function whole(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `${min} or more` : `from ${min} to ${max}`;
-    throw usage(`${flag} takes a whole number ${range}, not '${value}'`);
+  if (!/^\d+$/.test(value.trim())) throw usage(`${flag} takes a whole number, not '${value}'`);
+  return Number(value);
+}
+
+const BYTE_UNITS: Readonly<Record<string, number>> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+};
+
+/** Bytes: `1048576`, or a number with a unit, `500KB` (1000s) or `10MiB` (1024s). */
+function bytes(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = match ? BYTE_UNITS[match[2].toLowerCase() || "b"] : undefined;
+  if (!match || unit === undefined || (match[2] === "" && match[1].includes("."))) {
+    throw usage(
+      `${flag} takes a whole number of bytes or a size such as 500KB or 10MiB, not '${value}'`,
+    );
   }
-  return n;
+  return Math.round(Number(match[1]) * unit);
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
@@ -164,11 +297,16 @@ function nonEmpty(flag: string, value: string | undefined): string | undefined {
   return value;
 }
 
-function rate(value: string): { requests: number; perMs: number } {
+/** `N/s`, `N/m` or `N/h`. */
+function rate(
+  flag: string,
+  value: string | undefined,
+): { requests: number; perMs: number } | undefined {
+  if (value === undefined) return undefined;
   const match = /^(\d+(?:\.\d+)?)\/(s|m|h)$/.exec(value.trim());
   const requests = match ? Number(match[1]) : 0;
   if (!match || !(requests > 0)) {
-    throw usage(`--rate takes N/s, N/m or N/h with N above 0 (e.g. 5/s), not '${value}'`);
+    throw usage(`${flag} takes N/s, N/m or N/h with N above 0 (e.g. 5/s), not '${value}'`);
   }
   return { requests, perMs: { s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as "s" | "m" | "h"] };
 }
@@ -185,17 +323,4 @@ function headers(values: string[]): Record<string, string> | undefined {
     result[name.toLowerCase()] = value.slice(colon + 1).trim();
   }
   return result;
-}
-
-function proxy(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw usage(`--proxy takes a URL such as http://127.0.0.1:3128, not '${value}'`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw usage(`--proxy takes an http: or https: URL, not '${value}'`);
-  }
-  return value;
 }

@@ -5,11 +5,11 @@
  * @module
  */
 
-import { crawl } from "../crawl.ts";
+import { crawl, type CrawlRun } from "../crawl.ts";
 import { createSink } from "../sinks/create_sink.ts";
 import { TrawlError } from "../trawl_error.ts";
 import { HELP } from "./help.ts";
-import { parseFlags } from "./parse_flags.ts";
+import { flagMessage, parseFlags } from "./parse_flags.ts";
 import { readSeeds } from "./read_seeds.ts";
 import { formatProgress, formatSummary } from "./summary.ts";
 
@@ -54,6 +54,22 @@ export async function runCli(args: string[]): Promise<number> {
       return 1;
     }
   }
+  const abort = new AbortController();
+  let shown = false;
+  const progressClear = () => (shown ? "\r\x1b[2K" : "");
+  let run: CrawlRun;
+  try {
+    // Before the output is opened: options crawl() refuses must not truncate --out.
+    run = crawl(readSeeds(input), {
+      ...options,
+      signal: abort.signal,
+      onWarning: (message) => say(`${progressClear()}trawl: warning: ${message}\n`),
+    });
+  } catch (error) {
+    const usageError = isUsageError(error);
+    say(`trawl: ${usageError ? flagMessage(error as Error) : `fatal: ${oneLine(error)}`}\n`);
+    return usageError ? 2 : 1;
+  }
   const file = out === null
     ? null
     : await Deno.open(out, { write: true, create: true, truncate: true });
@@ -62,12 +78,6 @@ export async function runCli(args: string[]): Promise<number> {
     columns: options.select?.map((spec) => spec.slice(0, spec.indexOf("="))),
   });
 
-  const abort = new AbortController();
-  const run = crawl(readSeeds(input), {
-    ...options,
-    signal: abort.signal,
-    onWarning: (message) => say(`${progressClear()}trawl: warning: ${message}\n`),
-  });
   let interrupts = 0;
   const onInterrupt = () => {
     interrupts++;
@@ -80,8 +90,6 @@ export async function runCli(args: string[]): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", onInterrupt);
   const tty = !quiet && Deno.stderr.isTerminal();
-  let shown = false;
-  const progressClear = () => (shown ? "\r\x1b[2K" : "");
   const ticker = tty
     ? setInterval(() => {
       say(`\r\x1b[2K${formatProgress(run.stats.snapshot())}`);
@@ -90,18 +98,28 @@ export async function runCli(args: string[]): Promise<number> {
     : undefined;
 
   let status = 0;
+  let written = 0;
   try {
-    for await (const record of run) await sink.write(record);
+    for await (const record of run) {
+      await sink.write(record);
+      written++;
+    }
   } catch (error) {
-    const usageError = error instanceof TrawlError &&
-      (error.code === "INVALID_OPTION" || error.code === "BAD_SELECTOR");
-    say(`${progressClear()}trawl: ${usageError ? "" : "fatal: "}${(error as Error).message}\n`);
+    // A RangeError or TypeError before the first record is an option the crawl refused
+    // as it started; later it is a fault like any other.
+    const usageError = isUsageError(error, written === 0);
+    say(
+      `${progressClear()}trawl: ${
+        usageError ? flagMessage(error as Error) : `fatal: ${oneLine(error)}`
+      }\n`,
+    );
     status = usageError ? 2 : 1;
   } finally {
     clearInterval(ticker);
     Deno.removeSignalListener("SIGINT", onInterrupt);
     await sink.close();
   }
+  if (status === 2) return status;
   const snapshot = run.stats.snapshot();
   if (statsFile) await Deno.writeTextFile(statsFile, JSON.stringify(snapshot, null, 2) + "\n");
   if (!quiet) {
@@ -112,4 +130,17 @@ export async function runCli(args: string[]): Promise<number> {
     );
   }
   return status;
+}
+
+/** Options refused: a usage error (exit 2), also a RangeError/TypeError while `starting`. */
+function isUsageError(error: unknown, starting = true): boolean {
+  if (error instanceof TrawlError) {
+    return error.code === "INVALID_OPTION" || error.code === "BAD_SELECTOR";
+  }
+  return starting && (error instanceof RangeError || error instanceof TypeError);
+}
+
+/** An error's message on one line, no stack trace. */
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, " ");
 }

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { serveDemoSite } from "../../examples/demo_site.ts";
 import { parseCsv } from "../../src/_std.ts";
+import { flagMessage, OPTION_FLAGS, parseFlags } from "../../src/cli/parse_flags.ts";
+import { TrawlError } from "../../src/trawl_error.ts";
 import { CLI, parseJsonl, runCli } from "./_run.ts";
 
 const EXTRACTOR = new URL("../crawl/fixtures/title_extractor.ts", import.meta.url).pathname;
@@ -224,13 +226,15 @@ Deno.test("cli: usage errors exit 2 naming the flag; a missing seed file exits 1
   assert.match(bad.stderr, /--concurrency takes a whole number/);
   const scope = await runCli(["crawl", "x.txt", "--scope", "planet"]);
   assert.equal(scope.code, 2);
-  assert.match(scope.stderr, /--scope takes one of host, domain, origin, all/);
+  assert.match(scope.stderr, /--scope must be one of host, domain, origin, all: received "planet"/);
   const select = await runCli(["crawl", "-", "--select", "broken"], { stdin: "" });
   assert.equal(select.code, 2);
-  assert.match(select.stderr, /broken/);
+  assert.match(select.stderr, /^trawl: --select .*broken/);
+  // Bad CSS is found as the crawl starts (it needs the parser): still one usage line.
   const css = await runCli(["crawl", "-", "--select", "x=div[["], { stdin: "" });
   assert.equal(css.code, 2);
   assert.match(css.stderr, /div\[\[/);
+  assert.equal(css.stderr.trim().split("\n").length, 1, css.stderr);
   const missing = await runCli(["crawl", "/nonexistent/urls.txt"]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /cannot read seed file '\/nonexistent\/urls.txt'/);
@@ -334,4 +338,147 @@ Deno.test("cli: crawls over HTTPS (certificate checked against a CA given by DEN
   } finally {
     await server.shutdown();
   }
+});
+
+Deno.test("cli flags: the new limits map to their options; sizes take units", () => {
+  const command = parseFlags([
+    "crawl",
+    "urls.txt",
+    "--connect-timeout",
+    "1500",
+    "--headers-timeout",
+    "2500",
+    "--body-timeout",
+    "3500",
+    "--max-bytes",
+    "10MiB",
+    "--max-redirects",
+    "0",
+    "--max-url-length",
+    "4096",
+    "--global-rate",
+    "50/s",
+    "--max-retry-after",
+    "60000",
+    "--max-idle-sockets",
+    "16",
+    "--max-queued",
+    "500",
+  ]);
+  assert.equal(command.kind, "crawl");
+  if (command.kind !== "crawl") return;
+  assert.deepEqual(command.options, {
+    connectTimeoutMs: 1500,
+    headersTimeoutMs: 2500,
+    bodyIdleTimeoutMs: 3500,
+    maxBytes: 10 * 2 ** 20,
+    maxRedirects: 0,
+    maxUrlLength: 4096,
+    globalRate: { requests: 50, perMs: 1000 },
+    maxRetryAfterMs: 60_000,
+    maxIdleSockets: 16,
+    maxQueued: 500,
+    robots: true,
+    allowPrivate: false,
+  });
+  const maxBytes = (value: string) => {
+    const parsed = parseFlags(["crawl", "u", "--max-bytes", value]);
+    return parsed.kind === "crawl" ? parsed.options.maxBytes : undefined;
+  };
+  assert.equal(maxBytes("2048"), 2048);
+  assert.equal(maxBytes("500KB"), 500_000);
+  assert.equal(maxBytes("500kb"), 500_000);
+  assert.equal(maxBytes("1.5KiB"), 1536);
+  assert.equal(maxBytes("2 MB"), 2_000_000);
+  assert.equal(maxBytes("1GiB"), 2 ** 30);
+  for (const bad of ["lots", "10 parsecs", "1.5", "-1"]) {
+    assert.throws(
+      () => parseFlags(["crawl", "u", `--max-bytes=${bad}`]),
+      /^TrawlError: --max-bytes takes a whole number of bytes/,
+    );
+  }
+  assert.throws(
+    () => parseFlags(["crawl", "u", "--global-rate", "fast"]),
+    /--global-rate takes N\/s, N\/m or N\/h/,
+  );
+  assert.throws(
+    () => parseFlags(["crawl", "u", "--max-redirects", "ten"]),
+    /--max-redirects takes a whole number, not 'ten'/,
+  );
+});
+
+Deno.test("cli flags: a rule broken is a usage error naming the flag, not the option", () => {
+  const cases: [string[], string][] = [
+    [["--per-host", "0"], "--per-host must be an integer >= 1: received 0"],
+    [["--timeout", "0"], "--timeout must be a number of ms > 0 and <= 2147483647: received 0"],
+    [["--connect-timeout", "0"], "--connect-timeout must be a number of ms > 0"],
+    [["--max-queued", "0"], "--max-queued must be an integer >= 1: received 0"],
+    [["--max-url-length", "0"], "--max-url-length must be an integer >= 1: received 0"],
+    [["--max-bytes", "0KB"], "--max-bytes must be an integer >= 1: received 0"],
+    [["--global-rate", "500/s"], "--global-rate must be at most 200 requests per second"],
+    [["--scope", "planet"], '--scope must be one of host, domain, origin, all: received "planet"'],
+    [["--proxy", "ftp://127.0.0.1"], "--proxy must be an http: or https: URL"],
+    [["--include", "/(/"], "--include must be globs or /regex/ patterns that compile"],
+    [["--user-agent", " "], '--user-agent must be a non-empty string: received " "'],
+    [["--delay", "99999999999"], "--delay must be a number of ms >= 0 and <= 2147483647"],
+  ];
+  for (const [flags, message] of cases) {
+    assert.throws(
+      () => parseFlags(["crawl", "u", ...flags]),
+      (error: unknown) => {
+        assert.ok(error instanceof TrawlError && error.code === "INVALID_OPTION", String(error));
+        assert.ok(error.message.startsWith(message), `${flags.join(" ")}: ${error.message}`);
+        return true;
+      },
+    );
+  }
+});
+
+Deno.test("cli flags: every option with a flag is accepted by the parser; messages name flags", () => {
+  for (const [option, flag] of Object.entries(OPTION_FLAGS)) {
+    if (flag === null) continue;
+    // A flag the parser does not know fails as an unknown option; any other error is
+    // about the (missing) value, which proves the flag exists.
+    try {
+      parseFlags(["crawl", "u", flag, "x"]);
+    } catch (error) {
+      assert.doesNotMatch((error as Error).message, /Unknown option/, `${option}: ${flag}`);
+    }
+  }
+  assert.equal(
+    flagMessage(new RangeError("rate.requests must be a finite number > 0: received 0")),
+    "--rate requests must be a finite number > 0: received 0",
+  );
+  assert.equal(
+    flagMessage(new TypeError("signal must be an AbortSignal: received 1")),
+    "signal must be an AbortSignal: received 1",
+    "an option without a flag keeps its name",
+  );
+});
+
+Deno.test("cli: a bad flag value exits 2 with one line naming the flag", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--per-host", "0"], /^trawl: --per-host must be an integer >= 1: received 0$/],
+    [["--timeout", "0"], /^trawl: --timeout must be a number of ms > 0 .*received 0$/],
+    [["--max-bytes", "lots"], /^trawl: --max-bytes takes a whole number of bytes/],
+    [["--global-rate", "500/s"], /^trawl: --global-rate must be at most 200 requests per second/],
+    [["--max-redirects=-1"], /^trawl: --max-redirects takes a whole number, not '-1'$/],
+    [
+      ["--max-redirects", "-1"],
+      /^trawl: --max-redirects needs a value; .* --max-redirects=-VALUE$/,
+    ],
+  ];
+  const out = await Deno.makeTempFile({ suffix: ".jsonl" });
+  await Deno.writeTextFile(out, "kept\n");
+  const runs = await Promise.all(
+    cases.map(([flags]) => runCli(["crawl", "-", "-o", out, ...flags], { stdin: "" })),
+  );
+  runs.forEach((run, i) => {
+    const [flags, message] = cases[i];
+    assert.equal(run.code, 2, `${flags.join(" ")}: ${run.stderr}`);
+    const lines = run.stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 1, run.stderr);
+    assert.match(lines[0], message);
+  });
+  assert.equal(await Deno.readTextFile(out), "kept\n", "a usage error leaves --out alone");
 });

@@ -1,0 +1,553 @@
+/**
+ * The options of a crawl: their types, their defaults (in one frozen object,
+ * {@linkcode CRAWL_DEFAULTS}) and the one check of every rule
+ * ({@linkcode resolveCrawlOptions}), run once before a crawl starts.
+ *
+ * Every error message starts with the option's name (a path such as
+ * `rate.requests` for a nested field), then the rule, then the value received:
+ * `maxPerHost must be an integer >= 1: received 0`. The CLI relies on that to name
+ * the flag instead.
+ *
+ * @module
+ */
+
+import { compilePatterns } from "./frontier/_pattern.ts";
+import { parseSelectSpec } from "./parse/select_spec.ts";
+import type { FrontierStore } from "./frontier/frontier_store.ts";
+import type { HostPolicy } from "./policy/host_policy.ts";
+import type { CrawlEventListener } from "./crawl_events.ts";
+
+/**
+ * Which followed links stay in the crawl, relative to the seeds.
+ *
+ * @example Stay on the seeds' registrable domains
+ * ```ts
+ * import type { CrawlScope } from "./crawl_options.ts";
+ *
+ * const scope: CrawlScope = "domain";
+ * ```
+ */
+export type CrawlScope = "host" | "domain" | "origin" | "all";
+
+/**
+ * A rate: at most `requests` per `perMs` milliseconds.
+ *
+ * @example Five requests a second
+ * ```ts
+ * import type { CrawlRate } from "./crawl_options.ts";
+ *
+ * const rate: CrawlRate = { requests: 5, perMs: 1000 };
+ * ```
+ */
+export interface CrawlRate {
+  /** Requests allowed per `perMs`: a finite number above 0 (0.5 per second is allowed). */
+  requests: number;
+  /** The window, ms: above 0, at most 2147483647 (the longest timer). */
+  perMs: number;
+}
+
+/**
+ * Options for `crawl()`. Each documents its CLI flag (none for the
+ * programmatic ones) and its default, which lives in {@linkcode CRAWL_DEFAULTS}.
+ *
+ * @example A polite deep crawl
+ * ```ts
+ * import type { CrawlOptions } from "./crawl_options.ts";
+ *
+ * const options: CrawlOptions = { maxDepth: 3, maxPerHost: 2, rate: { requests: 1, perMs: 1000 } };
+ * ```
+ */
+export interface CrawlOptions {
+  /** Requests in flight across all hosts (`--concurrency`). @default {128} */
+  maxInFlight?: number;
+  /** Requests in flight per host (`--per-host`). @default {8} */
+  maxPerHost?: number;
+  /** Minimum gap between request starts on one host, ms (`--delay`). @default {0} */
+  delayMs?: number;
+  /**
+   * Per-host rate cap (`--rate 5/s`): at most `requests` per `perMs`, enforced as a gap of
+   * `perMs / requests` between request starts on that host. @default {undefined}
+   */
+  rate?: CrawlRate;
+  /**
+   * Rate cap over all hosts together (`--global-rate 50/s`); at most 200 requests/s
+   * (the ceiling of the Bottleneck limiter that enforces it, in Deno). @default {undefined}
+   */
+  globalRate?: CrawlRate;
+  /**
+   * Deadline of ONE attempt (connect, headers and body), ms (`--timeout`); retries
+   * get a fresh one. Must be above 0. @default {30000}
+   */
+  timeoutMs?: number;
+  /** Time allowed to open a connection (TCP, and TLS for https), ms (`--connect-timeout`). @default {10000} */
+  connectTimeoutMs?: number;
+  /** Time from sending a request to its response headers, ms (`--headers-timeout`). @default {20000} */
+  headersTimeoutMs?: number;
+  /** Longest gap between two body chunks, ms (`--body-timeout`). @default {20000} */
+  bodyIdleTimeoutMs?: number;
+  /** Retries per URL after the first attempt (`--retries`). @default {3} */
+  maxRetries?: number;
+  /** Longest `Retry-After` honoured, ms; a longer one fails the URL (`--max-retry-after`). @default {600000} */
+  maxRetryAfterMs?: number;
+  /** Redirects followed per URL before `TOO_MANY_REDIRECTS`; 0 follows none (`--max-redirects`). @default {10} */
+  maxRedirects?: number;
+  /** Longest URL accepted, characters, for seeds, links and redirects (`--max-url-length`). @default {2083} */
+  maxUrlLength?: number;
+  /** Largest body accepted, bytes, on the wire and decompressed (`--max-bytes`). @default {10485760} */
+  maxBytes?: number;
+  /**
+   * Idle keep-alive connections kept open (`--max-idle-sockets`).
+   * @default {undefined} (the fetch layer derives it from `maxInFlight`)
+   */
+  maxIdleSockets?: number;
+  /** Link depth to follow from the seeds; 0 fetches only the seeds (`--depth`). @default {0} */
+  maxDepth?: number;
+  /** Stop admitting URLs after this many, seeds included (`--max-pages`). @default {Infinity} */
+  maxPages?: number;
+  /** Stop admitting URLs of one host after this many (`--max-pages-per-host`). @default {Infinity} */
+  maxPagesPerHost?: number;
+  /** URLs waiting in the frontier before seed intake pauses (`--max-queued`). @default {10000} */
+  maxQueued?: number;
+  /** Which followed links stay in the crawl (`--scope`). @default {"host"} */
+  scope?: CrawlScope;
+  /** Followed links must match one of these globs or `/regex/` (`--include`). @default {[]} */
+  include?: readonly string[];
+  /** Followed links matching any of these are dropped (`--exclude`). @default {[]} */
+  exclude?: readonly string[];
+  /** CSS fields, `name=selector[@attr|@html][[]]` (`--select`). @default {[]} */
+  select?: readonly string[];
+  /** Path or URL of an extractor module exporting `extract(ctx)` (`--extract`). @default {undefined} */
+  extractModule?: string | URL;
+  /** Parse workers (`--workers`). @default {navigator.hardwareConcurrency - 1, at least 1} */
+  workers?: number;
+  /** User-Agent header; its product token selects the robots.txt group (`--user-agent`). @default {"trawl/0.1 (+https://github.com/trawl)"} */
+  userAgent?: string;
+  /** Extra request headers (`--header`). @default {{}} */
+  headers?: Readonly<Record<string, string>>;
+  /** HTTP(S) proxy URL (`--proxy`). @default {undefined} */
+  proxy?: string;
+  /** Obey robots.txt (`--no-robots` turns it off). @default {true} */
+  robots?: boolean;
+  /** Let followed links and redirects reach private, loopback and metadata addresses (`--allow-private`). @default {false} */
+  allowPrivate?: boolean;
+  /** Where the frontier keeps its URLs (no flag). @default {an in-memory store} */
+  store?: FrontierStore;
+  /** Who decides how hard each host is hit (no flag). @default {an in-memory policy from the options above} */
+  hostPolicy?: HostPolicy;
+  /** Aborting stops the crawl at once: requests in flight end as `ABORTED` records (no flag). @default {undefined} */
+  signal?: AbortSignal;
+  /** Called with warnings meant for a human, an invalid seed line say (no flag). @default {undefined} */
+  onWarning?: (message: string) => void;
+  /** Called synchronously with every crawl event (no flag). @default {undefined} */
+  onEvent?: CrawlEventListener;
+}
+
+/** Options whose default is "none": they stay `undefined` when not given. */
+type Unset =
+  | "rate"
+  | "globalRate"
+  | "maxIdleSockets"
+  | "extractModule"
+  | "proxy"
+  | "store"
+  | "hostPolicy"
+  | "signal"
+  | "onWarning"
+  | "onEvent";
+
+/**
+ * {@linkcode CrawlOptions} after {@linkcode resolveCrawlOptions}: every field
+ * present, defaults applied, every rule checked. Frozen; arrays and objects are
+ * copies of what was given.
+ *
+ * @example Read a resolved value
+ * ```ts
+ * import { resolveCrawlOptions, type ResolvedCrawlOptions } from "./crawl_options.ts";
+ *
+ * const resolved: ResolvedCrawlOptions = resolveCrawlOptions({ maxDepth: 2 });
+ * console.log(resolved.maxDepth, resolved.maxPerHost); // 2 8
+ * ```
+ */
+export type ResolvedCrawlOptions =
+  & { readonly [K in Exclude<keyof CrawlOptions, Unset>]-?: Exclude<CrawlOptions[K], undefined> }
+  & { readonly [K in Unset]: CrawlOptions[K] };
+
+/** The longest `setTimeout` delay; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Bottleneck admits about 230 jobs/s in Deno: a global rate above this is not held. */
+const MAX_GLOBAL_RATE_PER_S = 200;
+
+/**
+ * Every default of {@linkcode CrawlOptions}, in one frozen object: the only place
+ * a default value lives (`crawl()`, the CLI and its `--help` read it). Options
+ * with no default are present with `undefined`, so its keys are every option.
+ *
+ * @example Print a default
+ * ```ts
+ * import { CRAWL_DEFAULTS } from "./crawl_options.ts";
+ *
+ * console.log(CRAWL_DEFAULTS.timeoutMs); // 30000
+ * ```
+ */
+export const CRAWL_DEFAULTS: ResolvedCrawlOptions = Object.freeze(
+  {
+    maxInFlight: 128,
+    maxPerHost: 8,
+    delayMs: 0,
+    rate: undefined,
+    globalRate: undefined,
+    timeoutMs: 30_000,
+    connectTimeoutMs: 10_000,
+    headersTimeoutMs: 20_000,
+    bodyIdleTimeoutMs: 20_000,
+    maxRetries: 3,
+    maxRetryAfterMs: 600_000,
+    maxRedirects: 10,
+    maxUrlLength: 2083,
+    maxBytes: 10 * 2 ** 20,
+    maxIdleSockets: undefined,
+    maxDepth: 0,
+    maxPages: Infinity,
+    maxPagesPerHost: Infinity,
+    maxQueued: 10_000,
+    scope: "host",
+    include: Object.freeze([]),
+    exclude: Object.freeze([]),
+    select: Object.freeze([]),
+    extractModule: undefined,
+    workers: Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1),
+    userAgent: "trawl/0.1 (+https://github.com/trawl)",
+    headers: Object.freeze({}),
+    proxy: undefined,
+    robots: true,
+    allowPrivate: false,
+    store: undefined,
+    hostPolicy: undefined,
+    signal: undefined,
+    onWarning: undefined,
+    onEvent: undefined,
+  } satisfies ResolvedCrawlOptions,
+);
+
+const OPTION_NAMES = Object.keys(CRAWL_DEFAULTS) as (keyof CrawlOptions)[];
+
+/** Names of the methods of `T`, to check an object given for an interface. */
+type MethodsOf<T> = {
+  [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? K : never;
+}[keyof T];
+// Records, not lists, so the compiler fails when an interface gains a method.
+const STORE_METHODS: Record<MethodsOf<FrontierStore>, true> = {
+  add: true,
+  take: true,
+  done: true,
+  release: true,
+  renew: true,
+  counts: true,
+  addScopeKeys: true,
+  scopeKeys: true,
+  close: true,
+};
+const POLICY_METHODS: Record<MethodsOf<HostPolicy>, true> = {
+  tryAcquire: true,
+  acquire: true,
+  release: true,
+  robotsKnown: true,
+  blockedHosts: true,
+  nextReadyMs: true,
+  close: true,
+};
+
+/** One check per option: the value (never `undefined`) to its resolved form, or a throw. */
+type Check<T> = (name: string, value: unknown) => Exclude<T, undefined>;
+const CHECKS: { [K in keyof CrawlOptions]-?: Check<CrawlOptions[K]> } = {
+  maxInFlight: integer(1),
+  maxPerHost: integer(1),
+  delayMs: duration("zero"),
+  rate: rate,
+  globalRate: (name, value) => {
+    const checked = rate(name, value);
+    if ((checked.requests * 1000) / checked.perMs > MAX_GLOBAL_RATE_PER_S) {
+      throw new RangeError(
+        `${name} must be at most ${MAX_GLOBAL_RATE_PER_S} requests per second (the ceiling ` +
+          `of its limiter in Deno): received ${checked.requests} per ${checked.perMs} ms`,
+      );
+    }
+    return checked;
+  },
+  timeoutMs: duration("positive"),
+  connectTimeoutMs: duration("positive"),
+  headersTimeoutMs: duration("positive"),
+  bodyIdleTimeoutMs: duration("positive"),
+  maxRetries: integer(0),
+  maxRetryAfterMs: duration("zero"),
+  maxRedirects: integer(0),
+  maxUrlLength: integer(1),
+  maxBytes: integer(1),
+  maxIdleSockets: integer(0),
+  maxDepth: integer(0),
+  maxPages: integer(1, true),
+  maxPagesPerHost: integer(1, true),
+  maxQueued: integer(1),
+  scope: (name, value) => {
+    const scopes: readonly CrawlScope[] = ["host", "domain", "origin", "all"];
+    if (scopes.includes(string(name, value) as CrawlScope)) return value as CrawlScope;
+    throw new RangeError(`${name} must be one of ${scopes.join(", ")}: received ${show(value)}`);
+  },
+  include: patterns,
+  exclude: patterns,
+  select: (name, value) => {
+    const specs = strings(name, value);
+    const fields = new Set<string>();
+    for (const spec of specs) {
+      let field;
+      try {
+        field = parseSelectSpec(spec);
+      } catch (cause) {
+        throw new RangeError(
+          `${name} must be specs name=selector[@text|@html|@attr][[]]: ${(cause as Error).message}`,
+          { cause },
+        );
+      }
+      if (fields.has(field.name)) {
+        throw new RangeError(
+          `${name} must name each field once: received ${show(field.name)} twice (${show(spec)})`,
+        );
+      }
+      fields.add(field.name);
+    }
+    return specs;
+  },
+  extractModule: (name, value) => {
+    if (value instanceof URL) return value;
+    if (string(name, value, "a string or a URL").trim() !== "") return value as string;
+    throw new RangeError(`${name} must be a path or URL: received ${show(value)}`);
+  },
+  workers: integer(1),
+  userAgent: (name, value) => {
+    if (string(name, value).trim() !== "") return headerValue(name, value);
+    throw new RangeError(`${name} must be a non-empty string: received ${show(value)}`);
+  },
+  headers: (name, value) => {
+    const result: Record<string, string> = {};
+    for (const [key, item] of Object.entries(object(name, value, "an object of name: value"))) {
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) {
+        throw new RangeError(`${name} must have HTTP token names: received ${show(key)}`);
+      }
+      result[key] = headerValue(`${name}[${JSON.stringify(key)}]`, item);
+    }
+    return result;
+  },
+  proxy: (name, value) => {
+    const url = URL.parse(string(name, value));
+    if (url?.protocol === "http:" || url?.protocol === "https:") return value as string;
+    throw new RangeError(
+      `${name} must be an http: or https: URL such as http://127.0.0.1:3128: received ${
+        show(value)
+      }`,
+    );
+  },
+  robots: boolean,
+  allowPrivate: boolean,
+  store: implementing<FrontierStore>("FrontierStore", STORE_METHODS),
+  hostPolicy: implementing<HostPolicy>("HostPolicy", POLICY_METHODS),
+  signal: (name, value) => {
+    if (value instanceof AbortSignal) return value;
+    throw new TypeError(`${name} must be an AbortSignal: received ${show(value)}`);
+  },
+  onWarning: callable,
+  onEvent: callable,
+};
+
+/**
+ * Apply the defaults to `options` and check every rule, once. Throws a
+ * `TypeError` for a value of the wrong type or an unknown option (suggesting the
+ * closest known one), a `RangeError` for a value out of its range or set (NaN,
+ * Infinity where a finite value is needed, a fraction where an integer is, a
+ * pattern or select spec that does not compile). The message names the option,
+ * the rule and the value. `undefined` counts as not given. The CSS of `select`
+ * specs is checked later, by the crawl (it needs the parser).
+ *
+ * @example A bad value throws at once
+ * ```ts
+ * import { resolveCrawlOptions } from "./crawl_options.ts";
+ *
+ * try {
+ *   resolveCrawlOptions({ maxPerHost: 0 });
+ * } catch (e) {
+ *   console.log((e as Error).message); // "maxPerHost must be an integer >= 1: received 0"
+ * }
+ * ```
+ */
+export function resolveCrawlOptions(options: CrawlOptions): ResolvedCrawlOptions {
+  const given = object("crawl options", options, "an object") as Record<string, unknown>;
+  checkKeys("", given, OPTION_NAMES);
+  const resolved: Record<string, unknown> = {};
+  for (const name of OPTION_NAMES) {
+    const value = given[name] === undefined ? CRAWL_DEFAULTS[name] : given[name];
+    resolved[name] = value === undefined ? undefined : CHECKS[name](name, value);
+  }
+  return Object.freeze(resolved) as ResolvedCrawlOptions;
+}
+
+/** A value as a message shows it: strings quoted, objects briefly. */
+function show(value: unknown): string {
+  if (typeof value === "string") {
+    const text = JSON.stringify(value);
+    return text.length > 80 ? `${text.slice(0, 77)}..."` : text;
+  }
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "function") return "a function";
+  if (typeof value !== "object" || value === null) return String(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  const name = Object.getPrototypeOf(value)?.constructor?.name;
+  if (!name || name === "Object") return "an object";
+  return `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name}`;
+}
+
+function wrongType(name: string, value: unknown, rule: string): TypeError {
+  return new TypeError(`${name} must be ${rule}: received ${show(value)}`);
+}
+
+function number(name: string, value: unknown): number {
+  if (typeof value === "number") return value;
+  throw wrongType(name, value, "a number");
+}
+
+function string(name: string, value: unknown, rule = "a string"): string {
+  if (typeof value === "string") return value;
+  throw wrongType(name, value, rule);
+}
+
+function boolean(name: string, value: unknown): boolean {
+  if (typeof value === "boolean") return value;
+  throw wrongType(name, value, "a boolean");
+}
+
+function object(name: string, value: unknown, rule: string): object {
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) return value;
+  throw wrongType(name, value, rule);
+}
+
+function callable<T>(name: string, value: unknown): T {
+  if (typeof value === "function") return value as T;
+  throw wrongType(name, value, "a function");
+}
+
+function integer(min: number, infinite = false): Check<number> {
+  return (name, value) => {
+    const n = number(name, value);
+    if ((infinite && n === Infinity) || (Number.isSafeInteger(n) && n >= min)) return n;
+    throw new RangeError(
+      `${name} must be an integer >= ${min}${infinite ? " or Infinity" : ""}: received ${n}`,
+    );
+  };
+}
+
+/** A duration in ms: finite, at most the longest timer, above 0 (or from 0 with `zero`). */
+function duration(zero: "zero" | "positive"): Check<number> {
+  return (name, value) => {
+    const n = number(name, value);
+    if ((zero === "zero" ? n >= 0 : n > 0) && n <= MAX_TIMER_MS) return n;
+    throw new RangeError(
+      `${name} must be a number of ms ${zero === "zero" ? ">= 0" : "> 0"} and <= ` +
+        `${MAX_TIMER_MS}: received ${n}`,
+    );
+  };
+}
+
+function rate(name: string, value: unknown): CrawlRate {
+  checkKeys(`${name}.`, object(name, value, "an object {requests, perMs}"), ["requests", "perMs"]);
+  const { requests, perMs } = value as CrawlRate;
+  if (!(number(`${name}.requests`, requests) > 0 && requests < Infinity)) {
+    throw new RangeError(`${name}.requests must be a finite number > 0: received ${requests}`);
+  }
+  duration("positive")(`${name}.perMs`, perMs);
+  if (perMs / requests > MAX_TIMER_MS) {
+    throw new RangeError(
+      `${name} must leave a gap perMs / requests <= ${MAX_TIMER_MS} ms: ` +
+        `received ${requests} per ${perMs} ms`,
+    );
+  }
+  return { requests, perMs };
+}
+
+function strings(name: string, value: unknown): string[] {
+  if (!Array.isArray(value)) {
+    throw new TypeError(`${name} must be an array of strings: received ${show(value)}`);
+  }
+  value.forEach((item, i) => string(`${name}[${i}]`, item));
+  return [...value];
+}
+
+/** A copy of the patterns, compiled once here so a bad one fails before the crawl. */
+function patterns(name: string, value: unknown): string[] {
+  const list = strings(name, value);
+  try {
+    compilePatterns(list, name);
+  } catch (cause) {
+    throw new RangeError(
+      `${name} must be globs or /regex/ patterns that compile: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  return list;
+}
+
+function headerValue(name: string, value: unknown): string {
+  if (!/[\0\r\n]/.test(string(name, value))) return value as string;
+  throw new RangeError(
+    `${name} must be a header value without CR, LF or NUL: received ${show(value)}`,
+  );
+}
+
+function implementing<T>(kind: string, methods: Record<string, true>): Check<T> {
+  return (name, value) => {
+    const missing = Object.keys(methods).filter((method) =>
+      typeof (value as Record<string, unknown> | null)?.[method] !== "function"
+    );
+    if (typeof value === "object" && value !== null && missing.length === 0) {
+      return value as Exclude<T, undefined>;
+    }
+    throw new TypeError(
+      `${name} must be a ${kind} (methods ${Object.keys(methods).join(", ")}): received ` +
+        `${show(value)}${missing.length > 0 ? ` without ${missing.join(", ")}` : ""}`,
+    );
+  };
+}
+
+/** Names people reach for that no edit distance finds. */
+const SYNONYMS: Readonly<Record<string, string>> = { concurrency: "maxInFlight" };
+
+/**
+ * Throw a TypeError for the first key of `value` not in `known`, naming the closest
+ * known key: a synonym, else the nearest name containing the key (or contained in it),
+ * else the nearest by edit distance; case, `-` and `_` ignored.
+ */
+function checkKeys(prefix: string, value: object, known: readonly string[]): void {
+  const plain = (name: string) => name.toLowerCase().replace(/[-_]/g, "");
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const far = (name: string) => distance(plain(key), plain(name));
+    const near = known.filter((name) =>
+      plain(name).includes(plain(key)) || plain(key).includes(plain(name))
+    );
+    const pool = near.length > 0 ? near : known;
+    const closest = known.includes(SYNONYMS[plain(key)])
+      ? SYNONYMS[plain(key)]
+      : pool.reduce((best, name) => far(name) < far(best) ? name : best);
+    throw new TypeError(`${prefix}${key} is not a known option: did you mean ${prefix}${closest}?`);
+  }
+}
+
+/** Levenshtein distance. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length];
+}
