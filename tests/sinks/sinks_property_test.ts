@@ -26,6 +26,7 @@ const awkwardString = fc.string({ unit: awkwardChar, maxLength: 30 }).map((s) =>
 );
 
 const recordArb: fc.Arbitrary<CrawlRecord> = fc.record({
+  id: fc.stringMatching(/^[0-9a-f]{16}$/),
   url: awkwardString.map((s) => `https://example.com/${encodeURIComponent(s)}`),
   finalUrl: fc.option(awkwardString),
   status: fc.option(fc.integer({ min: 100, max: 599 })),
@@ -70,13 +71,14 @@ Deno.test("property: CSV cells parse back (CR and CRLF inside a cell read as LF)
   await fc.assert(
     fc.asyncProperty(fc.array(recordArb, { minLength: 1, maxLength: 8 }), async (records) => {
       const out = memory();
-      const sink = createSink("csv", out.writable);
+      const sink = createSink("csv", out.writable, { columns: ["a", "b", "c,d", 'q"'] });
       for (const r of records) await sink.write(r);
       await sink.close();
       const rows = parseCsv(out.text(), { skipFirstRow: true }) as Record<string, string>[];
       assert.equal(rows.length, records.length);
       records.forEach((r, i) => {
         const row = rows[i];
+        assert.equal(row.id, r.id);
         assert.equal(row.url, r.url);
         assert.equal(row.title, crlf(r.title));
         assert.equal(row.finalUrl, crlf(r.finalUrl));
@@ -84,6 +86,7 @@ Deno.test("property: CSV cells parse back (CR and CRLF inside a cell read as LF)
         for (const [key, value] of Object.entries((r.data ?? {}) as Record<string, string>)) {
           assert.equal(row[key], crlf(value), key);
         }
+        assert.equal(row.data_extra, "");
       });
     }),
     { numRuns: 150 },

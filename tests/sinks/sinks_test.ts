@@ -9,6 +9,7 @@ import { TrawlError } from "../../src/trawl_error.ts";
 import type { CrawlRecord } from "../../src/types.ts";
 
 const FIXED = [
+  "id",
   "url",
   "finalUrl",
   "status",
@@ -23,6 +24,7 @@ const FIXED = [
 
 function record(n: number, data: unknown = null, extra: Partial<CrawlRecord> = {}): CrawlRecord {
   return {
+    id: `id${n}`,
     url: `https://example.com/p/${n}`,
     finalUrl: `https://example.com/p/${n}`,
     status: 200,
@@ -38,6 +40,7 @@ function record(n: number, data: unknown = null, extra: Partial<CrawlRecord> = {
 }
 
 const AWKWARD: CrawlRecord = {
+  id: 'a,"w"',
   url: 'https://example.com/a,b?q="x"&y=1',
   finalUrl: null,
   status: null,
@@ -135,7 +138,9 @@ Deno.test("records reach the stream as they are written, not at close()", async 
 
 Deno.test("CSV: awkward values round-trip through std's parser", async () => {
   const out = memory();
-  const sink = createCsvSink(out.writable);
+  const sink = createCsvSink(out.writable, {
+    columns: ["price", "tags", "nested", "none", "text"],
+  });
   await sink.write(AWKWARD);
   await sink.close();
   const text = out.text();
@@ -169,7 +174,7 @@ Deno.test("CSV: awkward values round-trip through std's parser", async () => {
 
 Deno.test("CSV: a lone CR is written as a quoted LF, so no reader splits the row", async () => {
   const out = memory();
-  const sink = createCsvSink(out.writable, { maxBufferedRecords: 0 });
+  const sink = createCsvSink(out.writable, { columns: ["note"] });
   await sink.write(record(1, { note: "x\ry" }, { title: "a\rb" }));
   await sink.close();
   const text = out.text();
@@ -178,32 +183,25 @@ Deno.test("CSV: a lone CR is written as a quoted LF, so no reader splits the row
   assert.deepEqual(csvRows(text).map((r) => [r.title, r.note]), [["a\nb", "x\ny"]]);
 });
 
-Deno.test("CSV: header inferred from the held records; a later key goes to data_extra", async () => {
-  const out = memory();
-  const sink = createCsvSink(out.writable, { maxBufferedRecords: 2 });
-  await sink.write(record(1, { a: "1" }));
-  assert.equal(out.text(), ""); // held
-  await sink.write(record(2, { b: "2" }));
-  assert.notEqual(out.text(), ""); // header decided, rows streamed
-  await sink.write(record(3, { a: "3", c: { deep: [1] } }));
-  await sink.close();
-  const text = out.text();
-  assert.deepEqual(csvHeader(text), [...FIXED, "a", "b", "data_extra"]);
-  const rows = csvRows(text);
-  assert.deepEqual(rows.map((r) => [r.a, r.b, r.data_extra]), [
-    ["1", "", ""],
-    ["", "2", ""],
-    ["3", "", '{"c":{"deep":[1]}}'],
-  ]);
-});
-
-Deno.test("CSV: fewer records than the buffer are all written by close()", async () => {
+Deno.test("CSV: without columns the header is written with the first row and data is one JSON column", async () => {
   const out = memory();
   const sink = createCsvSink(out.writable);
-  for (let i = 0; i < 5; i++) await sink.write(record(i, { n: i }));
-  assert.equal(out.text(), "");
+  await sink.write(record(1, { a: "1" }));
+  assert.deepEqual(csvHeader(out.text()), [...FIXED, "data"]); // nothing held back
+  await sink.write(record(2, { b: "2", c: { deep: [1] } }));
   await sink.close();
-  assert.deepEqual(csvRows(out.text()).map((r) => r.n), ["0", "1", "2", "3", "4"]);
+  const rows = csvRows(out.text());
+  assert.deepEqual(rows.map((r) => JSON.parse(r.data)), [{ a: "1" }, { b: "2", c: { deep: [1] } }]);
+});
+
+Deno.test("CSV: resuming an output writes no second header", async () => {
+  const out = memory();
+  const sink = createCsvSink(out.writable, { columns: ["n"], resume: true });
+  await sink.write(record(7, { n: 7 }));
+  await sink.close();
+  const rows = parseCsv(out.text()) as string[][];
+  assert.equal(rows.length, 1);
+  assert.deepEqual([rows[0]![0], rows[0]![1], rows[0]!.at(-2)], ["id7", record(7).url, "7"]);
 });
 
 Deno.test("CSV: known columns stream at once; unknown keys go to data_extra", async () => {
@@ -220,7 +218,7 @@ Deno.test("CSV: known columns stream at once; unknown keys go to data_extra", as
 
 Deno.test("CSV: array data gives one row per item; primitives go to a data column", async () => {
   const out = memory();
-  const sink = createCsvSink(out.writable, { maxBufferedRecords: 0 });
+  const sink = createCsvSink(out.writable, { columns: ["name"] });
   await sink.write(record(1, [{ name: "a" }, { name: "b" }]));
   await sink.write(record(2, []));
   await sink.write(record(3, "plain"));
@@ -248,7 +246,7 @@ Deno.test("CSV: no records still gives a header", async () => {
 Deno.test("order is preserved under many writes, even when not awaited one by one", async () => {
   for (const format of ["jsonl", "json", "csv"] as SinkFormat[]) {
     const out = memory();
-    const sink = createSink(format, out.writable, { maxBufferedRecords: 10 });
+    const sink = createSink(format, out.writable, { columns: ["i"] });
     await Promise.all(Array.from({ length: 500 }, (_, i) => sink.write(record(i, { i }))));
     await sink.close();
     const text = out.text();
@@ -346,10 +344,6 @@ Deno.test("createSink rejects an unknown format", () => {
   const out = memory();
   assert.throws(
     () => createSink("xml" as SinkFormat, out.writable),
-    (e) => e instanceof TrawlError && e.code === "INVALID_OPTION",
-  );
-  assert.throws(
-    () => createCsvSink(out.writable, { maxBufferedRecords: -1 }),
     (e) => e instanceof TrawlError && e.code === "INVALID_OPTION",
   );
 });
