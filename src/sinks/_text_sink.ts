@@ -7,18 +7,7 @@
  */
 
 import { TrawlError } from "../trawl_error.ts";
-import type { CrawlRecord } from "../types.ts";
-import type { Sink, SinkOptions } from "./sink.ts";
-
-/** How a text format turns records into text. */
-export interface TextFormat {
-  /** Name for error messages, e.g. `"JSON"`. */
-  name: string;
-  /** Text for one record (may be empty while the format buffers). */
-  record(record: CrawlRecord): string;
-  /** Text that finishes the output. */
-  end(): string;
-}
+import type { Sink, SinkOptions, TextFormat } from "./sink.ts";
 
 /** A {@linkcode Sink} writing `format`'s text to `writable` as UTF-8. */
 export function createTextSink(

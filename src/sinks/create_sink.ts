@@ -5,10 +5,11 @@
  */
 
 import { TrawlError } from "../trawl_error.ts";
-import { createCsvSink, type CsvSinkOptions } from "./csv_sink.ts";
-import { createJsonSink } from "./json_sink.ts";
-import { createJsonlSink } from "./jsonl_sink.ts";
-import type { Sink } from "./sink.ts";
+import { csvFormat, type CsvSinkOptions } from "./csv_sink.ts";
+import { jsonFormat } from "./json_sink.ts";
+import { jsonlFormat } from "./jsonl_sink.ts";
+import { createTextSink } from "./_text_sink.ts";
+import type { Sink, TextFormat } from "./sink.ts";
 
 /**
  * The built-in output formats.
@@ -40,13 +41,30 @@ export function createSink(
   writable: WritableStream<Uint8Array>,
   options?: CsvSinkOptions,
 ): Sink {
+  return createTextSink(writable, textFormat(format, options), options);
+}
+
+/**
+ * The {@linkcode TextFormat} of a built-in format (for {@linkcode createFileSink}).
+ * `resume` says the output already holds records (a file cut back to its last
+ * committed record): no CSV header, and JSON continues its array. Throws
+ * `INVALID_OPTION` for an unknown format.
+ *
+ * @example CSV columns from --select
+ * ```ts
+ * import { textFormat } from "./create_sink.ts";
+ *
+ * const format = textFormat("csv", { columns: ["price"] });
+ * ```
+ */
+export function textFormat(format: SinkFormat, options: CsvSinkOptions = {}): TextFormat {
   switch (format) {
     case "jsonl":
-      return createJsonlSink(writable, options);
+      return jsonlFormat();
     case "json":
-      return createJsonSink(writable, options);
+      return jsonFormat(options);
     case "csv":
-      return createCsvSink(writable, options);
+      return csvFormat(options);
     default:
       throw new TrawlError(
         "INVALID_OPTION",

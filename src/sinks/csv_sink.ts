@@ -30,8 +30,8 @@
 import { stringifyCsv } from "../_std.ts";
 import type { CrawlRecord } from "../types.ts";
 import { toJson } from "./_json_text.ts";
-import { createTextSink, type TextFormat } from "./_text_sink.ts";
-import type { Sink, SinkOptions } from "./sink.ts";
+import { createTextSink } from "./_text_sink.ts";
+import type { Sink, SinkOptions, TextFormat } from "./sink.ts";
 
 /**
  * Options for {@linkcode createCsvSink}.

@@ -7,7 +7,7 @@
 import type { CrawlRecord } from "../types.ts";
 import { recordJson } from "./_json_text.ts";
 import { createTextSink } from "./_text_sink.ts";
-import type { Sink, SinkOptions } from "./sink.ts";
+import type { Sink, SinkOptions, TextFormat } from "./sink.ts";
 
 /**
  * A {@linkcode Sink} writing one JSON array, one record per line. Records are
@@ -21,17 +21,34 @@ import type { Sink, SinkOptions } from "./sink.ts";
  *
  * const sink = createJsonSink(Deno.stdout.writable, { closeWritable: false });
  * await sink.write({
- *   url: "https://example.com/", finalUrl: "https://example.com/", status: 200, depth: 0,
+ *   id: "8c4ff3b1d2a09e77", url: "https://example.com/", finalUrl: "https://example.com/", status: 200, depth: 0,
  *   title: "Example", fetchedAt: new Date().toISOString(), ms: 12, bytes: 1256, error: null, data: null,
  * });
  * await sink.close(); // prints "\n]\n"
  * ```
  */
 export function createJsonSink(writable: WritableStream<Uint8Array>, options?: SinkOptions): Sink {
-  let count = 0;
-  return createTextSink(writable, {
+  return createTextSink(writable, jsonFormat(), options);
+}
+
+/**
+ * The JSON text format: `[`, records separated by `,`, `]` at the end. With
+ * `resume`, the output already holds `[` and at least one record (a file cut
+ * back to its last committed record): records continue after a `,`.
+ *
+ * @example Resume an array
+ * ```ts
+ * import { jsonFormat } from "./json_sink.ts";
+ *
+ * const format = jsonFormat({ resume: true });
+ * console.log(format.end()); // "\n]\n"
+ * ```
+ */
+export function jsonFormat(options: { resume?: boolean } = {}): TextFormat {
+  let count = options.resume ? 1 : 0;
+  return {
     name: "JSON",
     record: (record: CrawlRecord) => `${count++ === 0 ? "[\n" : ",\n"}${recordJson(record)}`,
     end: () => (count === 0 ? "[]\n" : "\n]\n"),
-  }, options);
+  };
 }

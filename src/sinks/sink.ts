@@ -53,3 +53,23 @@ export interface SinkOptions {
    */
   closeWritable?: boolean;
 }
+
+/**
+ * How records become text: the part of a built-in sink that knows the format
+ * (JSONL, JSON, CSV), shared by the stream sinks and the file sink.
+ *
+ * @example A format of one URL per line
+ * ```ts
+ * import type { TextFormat } from "./sink.ts";
+ *
+ * const urls: TextFormat = { name: "URLs", record: (r) => `${r.url}\n`, end: () => "" };
+ * ```
+ */
+export interface TextFormat {
+  /** Name for error messages, e.g. `"JSON"`. */
+  name: string;
+  /** Text for one record (the header before the first, for CSV). */
+  record(record: CrawlRecord): string;
+  /** Text that finishes the output. */
+  end(): string;
+}
