@@ -1,0 +1,515 @@
+/**
+ * The in-memory {@linkcode HostPolicy}: the one owner of per-host politeness for
+ * the crawler and the standalone fetcher in one process. Per host it holds the
+ * cap (`maxPerHost`, and one request while robots.txt is awaited), the gap
+ * between grants (delay, rate, `Crawl-delay`), backoff after 429/503 and
+ * `Retry-After` holds; optional reservoir limits per host and over all hosts go
+ * through Bottleneck. Host state is dropped once idle, so memory follows the
+ * hosts being crawled, not every host seen.
+ *
+ * @module
+ */
+
+import type { BackoffEvent, PolitenessEvent } from "../crawl_events.ts";
+import { TrawlError } from "../trawl_error.ts";
+import { whenAborted } from "../_abortable.ts";
+import type {
+  AcquireOptions,
+  HostPermit,
+  HostPolicy,
+  RequestKind,
+  RequestOutcome,
+} from "./host_policy.ts";
+import {
+  type BackoffChange,
+  type HostSettings,
+  HostState,
+  Permit,
+  type Waiter,
+} from "./_host_state.ts";
+import { RateLimiters } from "./_rate_limiters.ts";
+import { type ResolvedOptions, resolveOptions } from "./_policy_options.ts";
+
+/**
+ * A rate limit per host: `minTimeMs` between grants, and/or at most
+ * `maxPerInterval` grants per `intervalMs` window (a Bottleneck reservoir).
+ *
+ * @example Two requests a second per host, at least 100 ms apart
+ * ```ts
+ * import type { RateLimit } from "./memory_host_policy.ts";
+ *
+ * const limit: RateLimit = { minTimeMs: 100, maxPerInterval: 2, intervalMs: 1000 };
+ * ```
+ */
+export interface RateLimit {
+  /** Minimum time between two grants on a host (joins the gap), ms. @default {0} */
+  minTimeMs?: number;
+  /** At most this many grants per `intervalMs` on a host. @default {undefined} */
+  maxPerInterval?: number;
+  /** The window for `maxPerInterval`, ms. @default {1000} */
+  intervalMs?: number;
+}
+
+/**
+ * A request rate: `requests` per `perMs`.
+ *
+ * @example Five a second
+ * ```ts
+ * import type { RequestRate } from "./memory_host_policy.ts";
+ *
+ * const rate: RequestRate = { requests: 5, perMs: 1000 };
+ * ```
+ */
+export interface RequestRate {
+  /** Requests per window (an integer for `globalRate`). */
+  requests: number;
+  /** The window, ms. */
+  perMs: number;
+}
+
+/**
+ * Options for {@linkcode createMemoryHostPolicy}.
+ *
+ * @example A polite crawl
+ * ```ts
+ * import type { MemoryHostPolicyOptions } from "./memory_host_policy.ts";
+ *
+ * const options: MemoryHostPolicyOptions = { maxPerHost: 2, delayMs: 500, awaitRobots: true };
+ * ```
+ */
+export interface MemoryHostPolicyOptions {
+  /** Permits of one host held at once. @default {8} */
+  maxPerHost?: number;
+  /** Minimum gap between two grants on a host, ms. @default {0} */
+  delayMs?: number;
+  /** Per-host rate: adds a gap of `perMs / requests` between grants. @default {undefined} */
+  rate?: RequestRate;
+  /**
+   * Per-host rate limit: `minTimeMs` joins the gap; `maxPerInterval` is a
+   * reservoir per host (Bottleneck.Group). At most 200 requests/s. @default {undefined}
+   */
+  rateLimit?: RateLimit;
+  /**
+   * A reservoir over all hosts: `requests` grants every `perMs` (one Bottleneck
+   * limiter). At most 200 requests/s: Bottleneck admits about 230 jobs/s in Deno.
+   * @default {undefined}
+   */
+  globalRate?: RequestRate;
+  /**
+   * Hold a new host to one permit of kind other than `"robots"` until
+   * {@linkcode HostPolicy.robotsKnown} is called for it. A host whose state was
+   * dropped (idle) is new again. @default {false}
+   */
+  awaitRobots?: boolean;
+  /** The first backoff after a 429/503 without `Retry-After`; doubles per outage, ms. @default {1000} */
+  backoffBaseMs?: number;
+  /** The longest such backoff, ms. @default {60000} */
+  maxBackoffMs?: number;
+  /** The longest `Retry-After` honoured, ms (longer ones are cut to it). @default {600000} */
+  maxRetryAfterMs?: number;
+  /**
+   * How long a host's state is kept once idle (nothing held, waiting or pending),
+   * ms: its `Crawl-delay`, robots.txt status and backoff level go with it.
+   * @default {10000}
+   */
+  idleMs?: number;
+  /** Told of backoffs and politeness changes; must not throw. @default {undefined} */
+  onEvent?: (event: BackoffEvent | PolitenessEvent) => void;
+  /** The clock, ms. @default {performance.now} */
+  now?: () => number;
+}
+
+/**
+ * One host's politeness as the policy sees it now (for stats).
+ *
+ * @example Print a host's state
+ * ```ts
+ * import type { HostStateView } from "./memory_host_policy.ts";
+ *
+ * const show = (s: HostStateView) => `${s.inFlight} in flight, gap ${s.gapMs} ms`;
+ * ```
+ */
+export interface HostStateView {
+  /** Permits held, every kind. */
+  inFlight: number;
+  /** The gap between grants in force, ms. */
+  gapMs: number;
+  /** When its backoff or `Retry-After` hold ends, on the policy's clock; `null` when none. */
+  backoffUntilMs: number | null;
+  /** robots.txt is awaited (one non-robots permit at most). */
+  robotsPending: boolean;
+}
+
+/**
+ * The memory host policy: a {@linkcode HostPolicy} plus read-only views for stats.
+ *
+ * @example Read a host's state
+ * ```ts
+ * import { createMemoryHostPolicy } from "./memory_host_policy.ts";
+ *
+ * const policy = createMemoryHostPolicy();
+ * const permit = await policy.tryAcquire("a.test");
+ * console.log(policy.hostState("a.test")?.inFlight); // 1
+ * await policy.release(permit!, { status: 200 });
+ * await policy.close();
+ * ```
+ */
+export interface MemoryHostPolicy extends HostPolicy {
+  /** `host`'s state, or `null` when the policy holds none for it (never seen, or dropped once idle). */
+  hostState(host: string): HostStateView | null;
+  /** Hosts the policy holds state for now (those not idle, roughly). */
+  readonly activeHosts: number;
+}
+
+const NO_PERMIT: Promise<HostPermit | null> = Promise.resolve(null);
+const DONE: Promise<void> = Promise.resolve();
+const UNUSED: RequestOutcome = { status: null, unused: true };
+/** Host count below which no sweep of idle states runs on a new host. */
+const MIN_SWEEP = 64;
+
+function closedError(): TrawlError {
+  return new TrawlError("ABORTED", "the host policy is closed");
+}
+
+/**
+ * Make the in-memory host policy. See {@linkcode HostPolicy} for the contract;
+ * the options say how polite it is.
+ *
+ * A success (any status below 500 but 429) resets the backoff level and ends an
+ * exponential backoff at once; a `Retry-After` hold lasts its time. A permit
+ * released `unused` owes no gap if no grant followed it; reservoir tokens it took
+ * are not given back. Call `robotsKnown` after every robots.txt check of a
+ * request (it is cheap when nothing changes): a host forgotten while idle comes
+ * back without its `Crawl-delay`.
+ *
+ * @example Hold a permit around a request
+ * ```ts
+ * import { createMemoryHostPolicy } from "./memory_host_policy.ts";
+ *
+ * const policy = createMemoryHostPolicy({ maxPerHost: 2, delayMs: 100 });
+ * const permit = await policy.acquire("a.test", { kind: "page" });
+ * await policy.release(permit, { status: 200 });
+ * console.log(await policy.tryAcquire("a.test")); // null: within the 100 ms gap
+ * await policy.close();
+ * ```
+ */
+export function createMemoryHostPolicy(options?: MemoryHostPolicyOptions): MemoryHostPolicy {
+  return new MemoryPolicy(resolveOptions(options));
+}
+
+class MemoryPolicy implements MemoryHostPolicy {
+  readonly #settings: HostSettings;
+  readonly #awaitRobots: boolean;
+  readonly #now: () => number;
+  readonly #onEvent: ((e: BackoffEvent | PolitenessEvent) => void) | null;
+  readonly #limiters: RateLimiters | null;
+  readonly #perHostWindowMs: number;
+  readonly #hosts = new Map<string, HostState>();
+  #sweepAt = MIN_SWEEP;
+  #closing: Promise<void> | null = null;
+  readonly #onBackoff: ((state: HostState, change: BackoffChange) => void) | null;
+  readonly #wake = (state: HostState): void => {
+    state.timer = undefined;
+    if (state.closed) return;
+    this.#pump(state);
+    this.#dropIfIdle(state, this.#now());
+  };
+
+  constructor(o: ResolvedOptions) {
+    this.#settings = {
+      maxPerHost: o.maxPerHost,
+      baseGapMs: o.baseGapMs,
+      backoffBaseMs: o.backoffBaseMs,
+      maxBackoffMs: o.maxBackoffMs,
+      maxRetryAfterMs: o.maxRetryAfterMs,
+      idleMs: o.idleMs,
+    };
+    this.#awaitRobots = o.awaitRobots;
+    this.#now = o.now;
+    const onEvent = o.onEvent;
+    this.#onEvent = onEvent;
+    this.#onBackoff = onEvent === null ? null : (state, change) =>
+      onEvent({
+        type: "backoff",
+        host: state.host,
+        delayMs: change.delayMs,
+        reason: change.reason,
+      });
+    this.#limiters = o.perHostReservoir === null && o.globalReservoir === null
+      ? null
+      : new RateLimiters(o.perHostReservoir, o.globalReservoir, closedError);
+    this.#perHostWindowMs = o.perHostReservoir?.intervalMs ?? 0;
+  }
+
+  get activeHosts(): number {
+    return this.#hosts.size;
+  }
+
+  tryAcquire(host: string, options?: AcquireOptions): Promise<HostPermit | null> {
+    if (this.#closing !== null) return NO_PERMIT;
+    const kind: RequestKind = options?.kind ?? "page";
+    const state = this.#hosts.get(host) ?? this.#create(host);
+    if (state.waiters !== null && state.waiters.length > 0) this.#pump(state);
+    const now = this.#now();
+    if (!state.admits(kind, now)) return NO_PERMIT;
+    const permit = state.grant(kind, now);
+    if (this.#limiters !== null) return this.#tryTokens(state, permit);
+    return Promise.resolve(permit);
+  }
+
+  acquire(host: string, options?: AcquireOptions): Promise<HostPermit> {
+    if (this.#closing !== null) return Promise.reject(closedError());
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const kind: RequestKind = options?.kind ?? "page";
+    const state = this.#hosts.get(host) ?? this.#create(host);
+    if (state.waiters !== null && state.waiters.length > 0) this.#pump(state);
+    const now = this.#now();
+    // Waiters left after the pump are held by something that holds this request too,
+    // unless it is a robots.txt request passing pages held by the robots cap.
+    if (state.admits(kind, now)) {
+      const permit = state.grant(kind, now);
+      if (this.#limiters !== null) return this.#takeTokens(state, permit, signal);
+      return Promise.resolve(permit);
+    }
+    return new Promise<HostPermit>((resolve, reject) => {
+      const waiter: Waiter = { kind, signal, resolve, reject, forget: null };
+      (state.waiters ??= []).push(waiter);
+      if (signal !== undefined) {
+        waiter.forget = whenAborted(signal, () => this.#abandon(state, waiter, signal.reason));
+      }
+      if (state.capAdmits(kind)) this.#arm(state, now);
+    });
+  }
+
+  release(permit: HostPermit, outcome: RequestOutcome): Promise<void> {
+    const now = this.#now();
+    const state = Permit.settle(permit, this, now, outcome, this.#onBackoff);
+    if (state === null) return DONE;
+    if (state.waiters !== null && state.waiters.length > 0) this.#pump(state);
+    this.#dropIfIdle(state, now);
+    return DONE;
+  }
+
+  robotsKnown(host: string, crawlDelayMs: number | null): Promise<void> {
+    if (
+      crawlDelayMs !== null &&
+      (typeof crawlDelayMs !== "number" || !Number.isFinite(crawlDelayMs) || crawlDelayMs < 0)
+    ) {
+      return Promise.reject(
+        new RangeError(
+          `crawlDelayMs must be null or a finite number >= 0: received ${String(crawlDelayMs)}`,
+        ),
+      );
+    }
+    if (this.#closing !== null) return DONE;
+    const delayMs = crawlDelayMs ?? 0;
+    const state = this.#hosts.get(host);
+    if (state === undefined) {
+      // Kept for a grant about to follow (for `idleMs`, like any idle state).
+      this.#create(host, false, delayMs);
+      return DONE;
+    }
+    if (!state.robotsPending && state.crawlDelayMs === delayMs) return DONE;
+    const before = state.gapMs;
+    const wasPending = state.robotsPending;
+    state.robotsPending = false;
+    state.crawlDelayMs = delayMs;
+    if (wasPending || state.gapMs !== before) this.#politeness(state);
+    if (state.waiters !== null && state.waiters.length > 0) this.#pump(state);
+    this.#dropIfIdle(state, this.#now());
+    return DONE;
+  }
+
+  blockedHosts(): Promise<ReadonlySet<string>> {
+    const now = this.#now();
+    const blocked = new Set<string>();
+    for (const state of this.#hosts.values()) {
+      if (state.isIdle(now)) this.#drop(state);
+      else if (!state.admits("page", now)) blocked.add(state.host);
+    }
+    return Promise.resolve(blocked);
+  }
+
+  nextReadyMs(): number | null {
+    const now = this.#now();
+    let soonest = Infinity;
+    for (const state of this.#hosts.values()) {
+      if (state.timeBlocked(now)) soonest = Math.min(soonest, state.readyAt);
+    }
+    return soonest === Infinity ? null : Math.max(1, Math.ceil(soonest - now));
+  }
+
+  hostState(host: string): HostStateView | null {
+    const state = this.#hosts.get(host);
+    if (state === undefined) return null;
+    const until = Math.max(state.backoffUntil, state.holdUntil);
+    return {
+      inFlight: state.inFlight,
+      gapMs: state.gapMs,
+      backoffUntilMs: until > this.#now() ? until : null,
+      robotsPending: state.robotsPending,
+    };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    for (const state of this.#hosts.values()) {
+      state.closed = true;
+      this.#disarm(state);
+      const waiters = state.waiters;
+      if (waiters === null) continue;
+      state.waiters = null;
+      for (const w of waiters) {
+        w.forget?.();
+        w.reject(closedError());
+      }
+    }
+    this.#hosts.clear();
+    await this.#limiters?.close();
+  }
+
+  #create(host: string, robotsPending = this.#awaitRobots, crawlDelayMs = 0): HostState {
+    if (this.#hosts.size >= this.#sweepAt) this.#sweep();
+    const state = new HostState(host, this, this.#settings, robotsPending);
+    state.crawlDelayMs = crawlDelayMs;
+    this.#hosts.set(host, state);
+    this.#politeness(state);
+    return state;
+  }
+
+  #politeness(state: HostState): void {
+    this.#onEvent?.({
+      type: "politeness",
+      host: state.host,
+      gapMs: state.gapMs,
+      maxInFlight: state.maxInFlight,
+    });
+  }
+
+  /** Drop idle states; amortized O(1) per new host (runs when the count doubled since). */
+  #sweep(): void {
+    const now = this.#now();
+    for (const state of this.#hosts.values()) this.#dropIfIdle(state, now);
+    this.#sweepAt = Math.max(MIN_SWEEP, 2 * this.#hosts.size);
+  }
+
+  #dropIfIdle(state: HostState, now: number): void {
+    if (state.isIdle(now)) this.#drop(state);
+  }
+
+  #drop(state: HostState): void {
+    if (this.#hosts.get(state.host) === state) this.#hosts.delete(state.host);
+    state.closed = true;
+    this.#disarm(state);
+    if (state.tokenUntil > 0) this.#limiters?.forget(state.host);
+  }
+
+  /** Grant waiting `acquire`s while the host admits them, in order; arm the timer if time holds them. */
+  #pump(state: HostState): void {
+    const waiters = state.waiters;
+    while (waiters !== null && waiters.length > 0 && !state.closed) {
+      // At the cap, or a grant waits for tokens: a release or the tokens pump again.
+      if (!state.capAdmits("robots")) break;
+      let i = 0;
+      if (!state.capAdmits("page")) {
+        // The robots cap: only robots.txt requests pass (in order); pages wait for robotsKnown.
+        while (i < waiters.length && waiters[i].kind !== "robots") i++;
+        if (i === waiters.length) break;
+      }
+      const now = this.#now();
+      if (now < state.readyAt) {
+        this.#arm(state, now);
+        return;
+      }
+      const w = i === 0 ? waiters.shift()! : waiters.splice(i, 1)[0];
+      w.forget?.();
+      const permit = state.grant(w.kind, now);
+      if (this.#limiters !== null) {
+        this.#takeTokens(state, permit, w.signal).then(w.resolve, w.reject);
+        break; // the state is pending until the tokens come
+      }
+      w.resolve(permit);
+    }
+    this.#disarm(state);
+  }
+
+  #arm(state: HostState, now: number): void {
+    const at = state.readyAt;
+    if (state.timer !== undefined) {
+      if (state.timerAt === at) return;
+      clearTimeout(state.timer);
+    }
+    state.timerAt = at;
+    state.timer = setTimeout(this.#wake, Math.max(1, Math.ceil(at - now)), state);
+  }
+
+  #disarm(state: HostState): void {
+    if (state.timer === undefined) return;
+    clearTimeout(state.timer);
+    state.timer = undefined;
+  }
+
+  #abandon(state: HostState, waiter: Waiter, reason: unknown): void {
+    const waiters = state.waiters;
+    const i = waiters === null ? -1 : waiters.indexOf(waiter);
+    if (i < 0) return;
+    waiters!.splice(i, 1);
+    waiter.reject(reason);
+    if (state.closed) return;
+    this.#pump(state);
+    this.#dropIfIdle(state, this.#now());
+  }
+
+  /** The grant of `permit` went through the limiters: it counts from now. */
+  #granted(state: HostState): void {
+    state.pending = false;
+    const now = this.#now();
+    state.lastGrantAt = now;
+    if (this.#perHostWindowMs > 0) state.tokenUntil = now + this.#perHostWindowMs;
+    if (state.waiters !== null && state.waiters.length > 0) this.#pump(state);
+  }
+
+  /** The grant of `permit` did not go through: undo it as an unused permit (pumps waiters on). */
+  #ungranted(state: HostState, permit: HostPermit): void {
+    state.pending = false;
+    this.release(permit, UNUSED);
+  }
+
+  async #tryTokens(state: HostState, permit: HostPermit): Promise<HostPermit | null> {
+    state.pending = true;
+    let ok = false;
+    try {
+      ok = await this.#limiters!.tryTake(state.host);
+    } catch {
+      ok = false;
+    }
+    if (ok && !state.closed) {
+      this.#granted(state);
+      return permit;
+    }
+    this.#ungranted(state, permit);
+    return null;
+  }
+
+  async #takeTokens(
+    state: HostState,
+    permit: HostPermit,
+    signal: AbortSignal | undefined,
+  ): Promise<HostPermit> {
+    state.pending = true;
+    try {
+      await this.#limiters!.take(state.host, signal);
+    } catch (error) {
+      this.#ungranted(state, permit);
+      throw error;
+    }
+    if (state.closed) throw closedError();
+    this.#granted(state);
+    return permit;
+  }
+}
