@@ -18,7 +18,7 @@ export const POLICY_DEFAULTS = {
   backoffBaseMs: 1_000,
   maxBackoffMs: 60_000,
   maxRetryAfterMs: 600_000,
-  idleMs: 10_000,
+  idleMs: 1_000,
   intervalMs: 1_000,
   minTimeMs: 0,
 } as const;

@@ -110,7 +110,7 @@ export interface MemoryHostPolicyOptions {
   /**
    * How long a host's state is kept once idle (nothing held, waiting or pending),
    * ms: its `Crawl-delay`, robots.txt status and backoff level go with it.
-   * @default {10000}
+   * @default {1000}
    */
   idleMs?: number;
   /** Told of backoffs and politeness changes; must not throw. @default {undefined} */

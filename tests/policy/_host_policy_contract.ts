@@ -58,8 +58,8 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
 /**
  * Register the contract's `Deno.test` cases for one implementation.
  *
- * @example
- * ```ts
+ * @example Run the contract against the memory policy (in a test module)
+ * ```ts ignore
  * import { createMemoryHostPolicy } from "../../src/policy/memory_host_policy.ts";
  * import { runHostPolicyContract } from "./_host_policy_contract.ts";
  *
