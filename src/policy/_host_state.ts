@@ -121,6 +121,8 @@ export class HostState {
   pending = false;
   /** A per-host reservoir window runs until then (state kept while it runs). */
   tokenUntil = 0;
+  /** The per-host reservoir was empty: no grant is tried before then. */
+  refusedUntil = 0;
   /** Waiting `acquire` calls, in arrival order (`null` while none ever waited). */
   waiters: Waiter[] | null = null;
   /** The wake-up timer while a waiter waits on time. */
@@ -147,11 +149,12 @@ export class HostState {
     return this.robotsPending ? 1 : this.#settings.maxPerHost;
   }
 
-  /** The earliest time a grant may happen by time alone (gap, backoff, hold). */
+  /** The earliest time a grant may happen by time alone (gap, backoff, hold, empty reservoir). */
   get readyAt(): number {
     const gapEnd = this.lastGrantAt + this.gapMs;
     const a = this.backoffUntil > gapEnd ? this.backoffUntil : gapEnd;
-    return this.holdUntil > a ? this.holdUntil : a;
+    const b = this.refusedUntil > a ? this.refusedUntil : a;
+    return this.holdUntil > b ? this.holdUntil : b;
   }
 
   /** Whether a permit of `kind` could be granted but for time (caps, robots, pending). */

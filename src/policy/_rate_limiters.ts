@@ -26,16 +26,25 @@ interface TokenWait {
   forget: (() => void) | null;
 }
 
+/**
+ * How often Bottleneck checks for a refill, ms. Its default, 250 ms, would make a
+ * 200 ms window last 250; checking ten times a window keeps it close.
+ */
+function heartbeatMs(r: Reservoir): number {
+  return Math.max(5, Math.min(250, Math.floor(r.intervalMs / 10)));
+}
+
 function limiterOptions(r: Reservoir): Bottleneck.ConstructorOptions {
   return {
     reservoir: r.amount,
     reservoirRefreshAmount: r.amount,
     reservoirRefreshInterval: r.intervalMs,
-    // Bottleneck checks for a refill every heartbeat (250 ms by default): a window
-    // of 200 ms would then last 250. Checking ten times a window keeps it close.
-    heartbeatInterval: Math.max(5, Math.min(250, Math.floor(r.intervalMs / 10))),
+    heartbeatInterval: heartbeatMs(r),
   } as Bottleneck.ConstructorOptions;
 }
+
+/** What {@linkcode RateLimiters.tryTake} got: tokens, or which reservoir was empty. */
+export type TakeResult = "taken" | "hostEmpty" | "globalEmpty";
 
 const NOOP = (): Promise<void> => Promise.resolve();
 
@@ -47,6 +56,10 @@ export class RateLimiters {
   #deleting = new Set<Promise<unknown>>();
   #closed = false;
   #closedError: () => unknown;
+  /** After a per-host reservoir was found empty, how long until a refill may be seen, ms. */
+  readonly hostRetryMs: number;
+  /** After the global reservoir was found empty, how long until a refill may be seen, ms. */
+  readonly globalRetryMs: number;
 
   /** Limiters for the given reservoirs (`null` for none); `closedError` rejects waits on close. */
   constructor(perHost: Reservoir | null, global: Reservoir | null, closedError: () => unknown) {
@@ -57,6 +70,8 @@ export class RateLimiters {
       : null;
     this.#global = global ? new Bottleneck(limiterOptions(global)) : null;
     this.#closedError = closedError;
+    this.hostRetryMs = perHost ? heartbeatMs(perHost) : 0;
+    this.globalRetryMs = global ? heartbeatMs(global) : 0;
   }
 
   /** Whether a per-host reservoir is in force (the host's state is kept for its window). */
@@ -65,14 +80,14 @@ export class RateLimiters {
   }
 
   /** Take a token of `host` and a global one if both are there now, else none. Never waits. */
-  async tryTake(host: string): Promise<boolean> {
+  async tryTake(host: string): Promise<TakeResult> {
     const perHost = this.#group?.key(host) ?? null;
-    if (perHost !== null && !(await tryToken(perHost))) return false;
+    if (perHost !== null && !(await tryToken(perHost))) return "hostEmpty";
     if (this.#global !== null && !(await tryToken(this.#global))) {
       if (perHost !== null) refund(perHost);
-      return false;
+      return "globalEmpty";
     }
-    return true;
+    return "taken";
   }
 
   /** Wait for a token of `host`, then a global one. Rejects with `signal.reason`, or on close. */

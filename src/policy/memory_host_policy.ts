@@ -27,7 +27,7 @@ import {
   Permit,
   type Waiter,
 } from "./_host_state.ts";
-import { RateLimiters } from "./_rate_limiters.ts";
+import { RateLimiters, type TakeResult } from "./_rate_limiters.ts";
 import { type ResolvedOptions, resolveOptions } from "./_policy_options.ts";
 
 /**
@@ -206,6 +206,8 @@ class MemoryPolicy implements MemoryHostPolicy {
   readonly #perHostWindowMs: number;
   readonly #hosts = new Map<string, HostState>();
   #sweepAt = MIN_SWEEP;
+  /** The global reservoir was empty: `tryAcquire` refuses at once before then. */
+  #globalRefusedUntil = 0;
   #closing: Promise<void> | null = null;
   readonly #onBackoff: ((state: HostState, change: BackoffChange) => void) | null;
   readonly #wake = (state: HostState): void => {
@@ -252,9 +254,9 @@ class MemoryPolicy implements MemoryHostPolicy {
     if (state.waiters !== null && state.waiters.length > 0) this.#pump(state);
     const now = this.#now();
     if (!state.admits(kind, now)) return NO_PERMIT;
-    const permit = state.grant(kind, now);
-    if (this.#limiters !== null) return this.#tryTokens(state, permit);
-    return Promise.resolve(permit);
+    if (this.#limiters === null) return Promise.resolve(state.grant(kind, now));
+    if (now < this.#globalRefusedUntil) return NO_PERMIT;
+    return this.#tryTokens(state, state.grant(kind, now));
   }
 
   acquire(host: string, options?: AcquireOptions): Promise<HostPermit> {
@@ -333,7 +335,7 @@ class MemoryPolicy implements MemoryHostPolicy {
 
   nextReadyMs(): number | null {
     const now = this.#now();
-    let soonest = Infinity;
+    let soonest = this.#globalRefusedUntil > now ? this.#globalRefusedUntil : Infinity;
     for (const state of this.#hosts.values()) {
       if (state.timeBlocked(now)) soonest = Math.min(soonest, state.readyAt);
     }
@@ -406,7 +408,7 @@ class MemoryPolicy implements MemoryHostPolicy {
     if (this.#hosts.get(state.host) === state) this.#hosts.delete(state.host);
     state.closed = true;
     this.#disarm(state);
-    if (state.tokenUntil > 0) this.#limiters?.forget(state.host);
+    if (this.#limiters?.perHost) this.#limiters.forget(state.host);
   }
 
   /** Grant waiting `acquire`s while the host admits them, in order; arm the timer if time holds them. */
@@ -482,16 +484,21 @@ class MemoryPolicy implements MemoryHostPolicy {
 
   async #tryTokens(state: HostState, permit: HostPermit): Promise<HostPermit | null> {
     state.pending = true;
-    let ok = false;
+    const limiters = this.#limiters!;
+    let result: TakeResult = "globalEmpty";
     try {
-      ok = await this.#limiters!.tryTake(state.host);
+      result = await limiters.tryTake(state.host);
     } catch {
-      ok = false;
+      // a limiter failing refuses, as an empty one would
     }
-    if (ok && !state.closed) {
+    if (result === "taken" && !state.closed) {
       this.#granted(state);
       return permit;
     }
+    // Bottleneck refills on its heartbeat: no point asking again before the next one.
+    const now = this.#now();
+    if (result === "hostEmpty") state.refusedUntil = now + limiters.hostRetryMs;
+    else if (result === "globalEmpty") this.#globalRefusedUntil = now + limiters.globalRetryMs;
     this.#ungranted(state, permit);
     return null;
   }

@@ -394,6 +394,30 @@ Deno.test("memory policy: rateLimit.maxPerInterval is a per-host reservoir", asy
   }
 });
 
+Deno.test("memory policy: an empty reservoir shows in blockedHosts and nextReadyMs", async () => {
+  const perHost = createMemoryHostPolicy({ rateLimit: { maxPerInterval: 1, intervalMs: 10_000 } });
+  const global = createMemoryHostPolicy({ globalRate: { requests: 1, perMs: 10_000 } });
+  try {
+    const a = (await perHost.tryAcquire("a.test"))!;
+    await perHost.release(a, OK);
+    assert.equal(await perHost.tryAcquire("a.test"), null);
+    assert.ok((await perHost.blockedHosts()).has("a.test"), "a waits for a refill");
+    const ready = perHost.nextReadyMs();
+    assert.ok(ready !== null && ready <= 250, `asks again after Bottleneck's heartbeat: ${ready}`);
+
+    const b = (await global.tryAcquire("b.test"))!;
+    await global.release(b, OK);
+    assert.equal(await global.tryAcquire("c.test"), null);
+    assert.ok(global.nextReadyMs() !== null, "the crawl loop knows when to ask again");
+    let done = false;
+    global.tryAcquire("d.test").then(() => done = true);
+    for (let i = 0; i < 5 && !done; i++) await Promise.resolve();
+    assert.ok(done, "refused at once, without asking Bottleneck again");
+  } finally {
+    await Promise.all([perHost.close(), global.close()]);
+  }
+});
+
 Deno.test("memory policy: a wait for a token aborts, and close rejects token waits", async () => {
   const policy = createMemoryHostPolicy({ globalRate: { requests: 1, perMs: 10_000 } });
   const p = (await policy.acquire("a.test"))!;
