@@ -107,6 +107,13 @@ Deno.test("memory policy: Crawl-delay counts from the last grant, and events say
   const q = await policy.tryAcquire("a.test");
   assert.ok(q);
   await policy.release(q, OK);
+  await policy.robotsKnown("b.test", 500); // before any permit of b
+  await policy.blockedHosts();
+  assert.equal(policy.hostState("b.test")?.gapMs, 500, "kept for the grant about to follow");
+  const b = (await policy.tryAcquire("b.test"))!;
+  await policy.release(b, OK);
+  c.t += 499;
+  assert.equal(await policy.tryAcquire("b.test"), null);
   await assert.rejects(policy.robotsKnown("a.test", -1), RangeError);
   await assert.rejects(policy.robotsKnown("a.test", NaN), /crawlDelayMs must be null or a finite/);
   await policy.close();
