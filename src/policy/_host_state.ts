@@ -241,7 +241,9 @@ export class HostState {
     // Once per outage: a failure of a permit granted before this backoff began tells nothing new.
     if (this.backoffLevel > 0 && seq <= this.backoffSeq) return;
     const delayMs = Math.min(s.maxBackoffMs, s.backoffBaseMs * 2 ** this.backoffLevel);
-    this.backoffLevel++;
+    if (!(delayMs > 0)) return; // no backoff configured
+    // The level stops rising at the cap (2 ** level stays finite).
+    if (delayMs < s.maxBackoffMs || this.backoffLevel === 0) this.backoffLevel++;
     this.backoffSeq = this.grants;
     if (now + delayMs > this.backoffUntil) this.backoffUntil = now + delayMs;
     onBackoff?.(this, { delayMs, reason: `HTTP ${status}` });

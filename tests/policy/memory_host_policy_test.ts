@@ -177,6 +177,26 @@ Deno.test("memory policy: 8 concurrent 503s raise the backoff once; a later fail
   await policy.close();
 });
 
+Deno.test("memory policy: backoffBaseMs 0 turns backoff off; a long outage stays at the cap", async () => {
+  const off = withClock({ backoffBaseMs: 0 });
+  const a = (await off.policy.tryAcquire("a.test"))!;
+  await off.policy.release(a, { status: 503 });
+  assert.ok(await off.policy.tryAcquire("a.test"), "not held");
+  assert.equal(off.events.filter((e) => e.type === "backoff").length, 0);
+  await off.policy.close();
+
+  const { c, events, policy } = withClock({ backoffBaseMs: 1, maxBackoffMs: 50 });
+  for (let i = 0; i < 2000; i++) {
+    c.t += 50;
+    const p = (await policy.tryAcquire("a.test"))!;
+    await policy.release(p, { status: 503 });
+  }
+  const last = events.at(-1) as BackoffEvent;
+  assert.equal(last.delayMs, 50);
+  assert.equal(policy.hostState("a.test")?.backoffUntilMs, c.t + 50);
+  await policy.close();
+});
+
 Deno.test("memory policy: 500 and no response neither raise nor reset the backoff level", async () => {
   const { c, events, policy } = withClock({ backoffBaseMs: 100 });
   const a = (await policy.tryAcquire("a.test"))!;
