@@ -14,20 +14,32 @@
  *   {@linkcode HostPolicy.robotsKnown} was not called for it), at most one
  *   permit of kind other than `"robots"` is held: the request that fetches
  *   robots.txt on its behalf. `"robots"` requests are never held back by that
- *   cap (a robots.txt fetch redirected to another host must not wait for that
- *   host's own robots.txt).
+ *   cap, nor count toward its one (a robots.txt fetch redirected to another host
+ *   must not wait for that host's own robots.txt); they do count toward
+ *   `maxPerHost`, so a holder of a host's last permit must not wait for a
+ *   robots.txt permit of the same host.
  * - **Gap.** Two permits of one host are granted at least `gapMs` apart, where
  *   `gapMs` is the largest of the configured delay, the rate's gap
- *   (`perMs / requests`) and the host's `Crawl-delay`.
+ *   (`perMs / requests`) and the host's `Crawl-delay`. The gap is kept between
+ *   grants, of every kind: take a permit right before its request, not early.
  * - **Backoff.** A release with status 429 or 503 holds the host back: for
  *   `Retry-After` when given (up to `maxRetryAfterMs`), else an exponential
  *   backoff that rises once per outage (failures of requests granted before the
- *   backoff began do not raise it again) and falls back on the first success.
+ *   backoff began do not raise it again) and falls back on the first success
+ *   (a status below 500 other than 429; a 5xx other than 503, or no response,
+ *   neither raises nor resets it).
  * - **Waiting.** `acquire` waits (abortable through its signal) until a permit
  *   can be granted; `tryAcquire` never waits. Neither grants a permit after
- *   `close()`.
+ *   `close()`; waiting ones reject then (`TrawlError` code `ABORTED`).
  * - **Release.** Every granted permit is released exactly once; releasing a
- *   permit twice, or one this policy did not grant, does nothing.
+ *   permit twice, or one this policy did not grant, does nothing. A permit
+ *   released `unused` owes no gap, unless another permit of the host was granted
+ *   after it.
+ * - **Forgetting.** An implementation may forget a host once it is idle (nothing
+ *   held or waiting, gap and backoff over): it is then new again, with its
+ *   robots.txt awaited and its `Crawl-delay` unknown. So callers report
+ *   {@linkcode HostPolicy.robotsKnown} after every robots.txt check of a request,
+ *   not only after fetching robots.txt; that is cheap when nothing changed.
  *
  * @module
  */
@@ -111,7 +123,10 @@ export interface RequestOutcome {
 export interface AcquireOptions {
   /** What the request is for. @default {"page"} */
   kind?: RequestKind;
-  /** Stop waiting: `acquire` rejects with the signal's reason. @default {undefined} */
+  /**
+   * Stop waiting: `acquire` rejects with the signal's reason (`tryAcquire`, which
+   * never waits, does not read it). @default {undefined}
+   */
   signal?: AbortSignal;
 }
 
@@ -142,8 +157,11 @@ export interface HostPolicy {
   /** Give a permit back with how its request ended. */
   release(permit: HostPermit, outcome: RequestOutcome): Promise<void>;
   /**
-   * robots.txt of `host` is known: lift the one-request cap at once and apply its
-   * `Crawl-delay` (ms; `null` for none) from now on.
+   * robots.txt of `host` is known: lift the one-request cap at once (waking
+   * waiters) and apply its `Crawl-delay` (ms; `null` for none), counted from the
+   * host's last grant. Call it after every robots.txt check of a request (see
+   * "Forgetting" in the module doc). Rejects with a `RangeError` for a negative or
+   * non-finite delay.
    */
   robotsKnown(host: string, crawlDelayMs: number | null): Promise<void>;
   /**
