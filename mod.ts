@@ -57,7 +57,6 @@ export {
   type FetcherOptions,
   type FetcherStats,
   type FetchOptions,
-  type RateLimit,
 } from "./src/fetch/fetcher.ts";
 export { fetchAll, type FetchAllOptions } from "./src/fetch/fetch_all.ts";
 export { Semaphore } from "./src/fetch/semaphore.ts";
@@ -105,8 +104,11 @@ export type {
 } from "./src/policy/host_policy.ts";
 export {
   createMemoryHostPolicy,
+  type HostStateView,
   type MemoryHostPolicy,
   type MemoryHostPolicyOptions,
+  type RateLimit,
+  type RequestRate,
 } from "./src/policy/memory_host_policy.ts";
 export {
   createRobotsCache,
