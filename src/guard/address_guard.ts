@@ -3,6 +3,12 @@
  * loopback, private, link-local, unique-local, unspecified, CGNAT,
  * multicast/reserved or cloud metadata addresses, checked after DNS
  * resolution, unless a seed itself is on that address or `allowPrivate` is set.
+ * IPv4 addresses carried in IPv6 (IPv4-mapped `::ffff:0:0/96`, IPv4-compatible
+ * `::/96` such as `[::a9fe:a9fe]`, NAT64, 6to4) are judged by the IPv4 inside.
+ *
+ * "This network" (0.0.0.0/8) and the IPv6 unspecified address `::` (or either
+ * inside IPv6) are refused always, `allowPrivate` and seeds notwithstanding: no
+ * server lives there, and a connection to them reaches this machine.
  *
  * Two gates share one resolver and cache: `check(url)` gives an early, clear
  * error before any connection, and `lookup` is handed to the HTTP client as its
@@ -21,7 +27,12 @@ import { TrawlError } from "../trawl_error.ts";
 
 /** Options for {@linkcode createAddressGuard}. */
 export interface AddressGuardOptions {
-  /** Allow every address (`--allow-private`): `check()` then never blocks and never resolves. @default {false} */
+  /**
+   * Allow every address (`--allow-private`) except 0.0.0.0/8 and `::`, which are
+   * refused always: `check()` then never resolves, and refuses only IP literals
+   * in those ranges (names resolving to them are refused by `lookup`).
+   * @default {false}
+   */
   allowPrivate?: boolean;
   /** How long resolved addresses are cached per hostname. @default {60000} */
   dnsCacheMs?: number;
@@ -58,7 +69,8 @@ export interface AddressGuard {
   /**
    * Resolve the URL's host (IP literals need no lookup) and reject with
    * `TrawlError` `BLOCKED_ADDRESS` if ANY of its addresses is in a blocked range
-   * and not exempted by {@linkcode AddressGuard.allowAddressesOf}; a name with
+   * and not exempted by {@linkcode AddressGuard.allowAddressesOf} (0.0.0.0/8 and
+   * `::` are never exempted, nor allowed by `allowPrivate`); a name with
    * one public and one private address is blocked, since the connection may
    * use either. When DNS fails the URL passes: the fetch then fails with its
    * own DNS error, which is the more useful message. Rejects with `INVALID_URL`
@@ -85,8 +97,9 @@ export interface AddressGuard {
    * connect to the rest"), so a name `check` refuses never gets a connection and
    * a name `check` passed connects only to checked addresses. A refusal calls
    * back with `TrawlError` `BLOCKED_ADDRESS` naming the host, the address and
-   * `--allow-private`. With `allowPrivate` every address passes, but names are
-   * still resolved here. IP literals are checked as they are, without DNS.
+   * `--allow-private`. With `allowPrivate` every address passes but those in
+   * 0.0.0.0/8 or `::` (refused always), and names are still resolved here. IP
+   * literals are checked as they are, without DNS.
    *
    * Other failures: a resolver error is passed on as it is (its `code`, e.g.
    * `ENOTFOUND`, kept); an answer with no IP address, or none of the requested
@@ -113,7 +126,7 @@ export interface AddressGuard {
 }
 
 const RANGE_LABELS: Record<string, string> = {
-  unspecified: "unspecified",
+  unspecified: 'unspecified ("this network")',
   broadcast: "broadcast",
   multicast: "multicast",
   linkLocal: "link-local",
@@ -148,36 +161,51 @@ function embedded(v6: ipaddr.IPv6, hi: number, lo: number): ipaddr.IPv4 {
   return new ipaddr.IPv4([p[hi] >> 8, p[hi] & 0xff, p[lo] >> 8, p[lo] & 0xff]);
 }
 
-/** Why an address is blocked (a label), or `null` for a public address. */
-function blockedRange(text: string): string | null {
+/** Why an address is blocked, and whether always; `null` for a public address. */
+interface Blocked {
+  /** The range, for humans. */
+  range: string;
+  /** Refused even with `allowPrivate` or a seed on it (0.0.0.0/8, `::`). */
+  always: boolean;
+}
+
+function inside(inner: Blocked | null, how: string): Blocked | null {
+  return inner === null ? null : { range: `${inner.range} (${how})`, always: inner.always };
+}
+
+/** Why an address is blocked, or `null` for a public address. */
+function classify(text: string): Blocked | null {
   const address = ipaddr.parse(text);
-  if (METADATA.has(canonical(address))) return "cloud metadata endpoint";
+  if (METADATA.has(canonical(address))) return { range: "cloud metadata endpoint", always: false };
   if (address.kind() === "ipv4") {
     const range = address.range();
-    return range === "unicast" || range === "as112" || range === "amt"
-      ? null
-      : RANGE_LABELS[range] ?? range;
+    if (range === "unicast" || range === "as112" || range === "amt") return null;
+    return { range: RANGE_LABELS[range] ?? range, always: range === "unspecified" };
   }
   const v6 = address as ipaddr.IPv6;
   const range = v6.range();
   switch (range) {
     case "ipv4Mapped":
     case "rfc6145":
-    case "rfc6052": {
-      const inner = blockedRange(embedded(v6, 6, 7).toString());
-      return inner === null ? null : `${inner} (IPv4 inside IPv6)`;
-    }
-    case "6to4": {
-      const inner = blockedRange(embedded(v6, 1, 2).toString());
-      return inner === null ? null : `${inner} (IPv4 inside 6to4)`;
-    }
+    case "rfc6052":
+      return inside(classify(embedded(v6, 6, 7).toString()), "IPv4 inside IPv6");
+    case "6to4":
+      return inside(classify(embedded(v6, 1, 2).toString()), "IPv4 inside 6to4");
+    case "unspecified":
+      return { range: RANGE_LABELS.unspecified, always: true };
     case "unicast":
+      // IPv4-compatible (::/96, deprecated but still routed by some stacks): `::` and
+      // `::1` are ranges of their own, caught above.
+      if (v6.parts.slice(0, 6).every((p) => p === 0)) {
+        return inside(classify(embedded(v6, 6, 7).toString()), "IPv4-compatible IPv6");
+      }
+      return null;
     case "amt":
     case "as112v6":
     case "droneRemoteIdProtocolEntityTags":
       return null;
     default:
-      return RANGE_LABELS[range] ?? range;
+      return { range: RANGE_LABELS[range] ?? range, always: false };
   }
 }
 
@@ -222,14 +250,18 @@ function wantedFamily(family: unknown): number {
 function blockedError(
   what: string,
   host: string,
-  hit: { address: string; range: string },
+  hit: { address: string; range: string; always: boolean },
   url?: string,
 ): TrawlError {
   const via = host === hit.address ? "" : ` (${host} resolves to it)`;
+  const tail = hit.always
+    ? "no server can be reached there, so it is never crawled (--allow-private does not " +
+      "allow it)."
+    : "not crawled by default to protect internal services. Pass --allow-private " +
+      "(allowPrivate: true) to allow it.";
   return new TrawlError(
     "BLOCKED_ADDRESS",
-    `Blocked ${what}: address ${hit.address}${via} is ${hit.range}, not crawled by default ` +
-      `to protect internal services. Pass --allow-private (allowPrivate: true) to allow it.`,
+    `Blocked ${what}: address ${hit.address}${via} is ${hit.range}, ${tail}`,
     { url },
   );
 }
@@ -267,12 +299,13 @@ export function createAddressGuard(options: AddressGuardOptions = {}): AddressGu
   /** Exempted addresses, canonical form. */
   const exempt = new Set<string>();
   /**
-   * Valid IP addresses (as given) already judged: why each is blocked, or `null`.
+   * Valid IP addresses (as given) already judged: why each is blocked (exemptions
+   * applied, except to ranges refused always), or `null`.
    * A crawl asks about the same few addresses for every URL, and judging one
    * takes several ipaddr.js parses. Cleared when the exemptions change, and when
    * `maxCachedHosts` are held.
    */
-  const verdicts = new Map<string, string | null>();
+  const verdicts = new Map<string, Blocked | null>();
 
   /** Addresses of a host; rejects with the resolver's error (not cached). */
   function addressesOf(host: string): Promise<string[]> {
@@ -303,25 +336,31 @@ export function createAddressGuard(options: AddressGuardOptions = {}): AddressGu
     return false;
   }
 
-  /** The first blocked, non-exempted address, or `null` when all pass. */
-  function firstBlocked(addresses: string[]): { address: string; range: string } | null {
+  /**
+   * The first blocked, non-exempted address, or `null` when all pass. With
+   * `onlyAlways`, only addresses refused always count.
+   */
+  function firstBlocked(
+    addresses: string[],
+    onlyAlways: boolean,
+  ): { address: string; range: string; always: boolean } | null {
     for (const address of addresses) {
-      let range = verdicts.get(address);
-      if (range === undefined) {
+      let blocked = verdicts.get(address);
+      if (blocked === undefined) {
         if (!ipaddr.isValid(address)) continue;
-        range = blockedRange(address);
-        if (range !== null && isExempt(address)) range = null;
+        blocked = classify(address);
+        if (blocked !== null && !blocked.always && isExempt(address)) blocked = null;
         if (verdicts.size >= maxCachedHosts) verdicts.clear();
-        if (maxCachedHosts > 0) verdicts.set(address, range);
+        if (maxCachedHosts > 0) verdicts.set(address, blocked);
       }
-      if (range !== null) return { address, range };
+      if (blocked !== null && (blocked.always || !onlyAlways)) return { address, ...blocked };
     }
     return null;
   }
 
   /** Decide what `lookup` answers: the usable addresses, or the error to call back with. */
   function pin(host: string, addresses: string[], family: number) {
-    const hit = allowPrivate ? null : firstBlocked(addresses);
+    const hit = firstBlocked(addresses, allowPrivate);
     if (hit !== null) return blockedError(`the connection to ${host}`, host, hit);
     const usable = addresses.map(connectable).filter((a) => a !== null)
       .filter((a) => family === 0 || a.family === family);
@@ -335,15 +374,19 @@ export function createAddressGuard(options: AddressGuardOptions = {}): AddressGu
 
   return {
     async check(input, checkOptions = {}) {
-      if (allowPrivate) return;
       const url = toUrl(input);
       const host = bareHost(url);
+      if (allowPrivate) {
+        const hit = ipaddr.isValid(host) ? firstBlocked([host], true) : null;
+        if (hit !== null) throw blockedError(url.href, host, hit, url.href);
+        return;
+      }
       const addresses = await abortable(
         addressesOf(host).catch(() => []),
         checkOptions.signal,
         () => aborted(checkOptions.signal!, url),
       );
-      const hit = firstBlocked(addresses);
+      const hit = firstBlocked(addresses, false);
       if (hit !== null) throw blockedError(url.href, host, hit, url.href);
     },
     async allowAddressesOf(input, allowOptions = {}) {
