@@ -11,6 +11,8 @@ import { TrawlError } from "./trawl_error.ts";
 const MAX_MESSAGE_INPUT = 200;
 const ESCAPE = /%([0-9A-Fa-f]{2})?/g;
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+/** An escape {@linkcode normalizeEscapes} changes: stray, lowercase hex, or of an unreserved character. */
+const ESCAPE_TO_CHANGE = /%(?![0-9A-F]{2})|%(?:3[0-9]|[46][1-9A-F]|[57][0-9A]|2[DE]|5F|7E)/;
 
 /** Quote an input for an error message, cut when very long. */
 function quote(input: string): string {
@@ -174,8 +176,8 @@ export function canonicalHref(url: URL): string {
   const href = url.href;
   const hashAt = href.indexOf("#");
   const bare = hashAt < 0 ? href : href.slice(0, hashAt);
-  // Without escapes, the href up to the fragment is already the canonical form.
-  if (!bare.includes("%")) return bare;
+  // Without escapes to change, the href up to the fragment is already the canonical form.
+  if (!bare.includes("%") || !ESCAPE_TO_CHANGE.test(bare)) return bare;
   // An empty but present query keeps its "?".
   const search = url.search === "" ? (bare.endsWith("?") ? "?" : "") : url.search;
   const auth = url.username === "" && url.password === ""
