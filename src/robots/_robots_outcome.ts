@@ -14,6 +14,7 @@
 
 import type { ErrorInfo, FetchResult } from "../types.ts";
 import { type ParsedRobots, parseRobots } from "./_robots_rules.ts";
+import type { RobotsOutcome } from "./robots_types.ts";
 
 /** The rules in force for an origin. */
 export type Rules =
@@ -27,9 +28,6 @@ export type Rules =
   }
   | { kind: "allowAll"; reason: string }
   | { kind: "disallowAll"; reason: string; error?: ErrorInfo };
-
-/** How a fetch of robots.txt ended. */
-export type RobotsOutcome = "fetched" | "unavailable" | "unreachable";
 
 /** One fetch, interpreted. */
 export interface Resolved {

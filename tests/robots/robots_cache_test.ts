@@ -211,8 +211,27 @@ Deno.test("bad URLs throw coded errors; an aborted check throws ABORTED", async 
     robots.check(`${srv.origin}/x`, { signal: AbortSignal.abort() }),
     (e) => e instanceof TrawlError && e.code === "ABORTED",
   );
-  // The shared fetch went on and was cached for others.
+  assert.equal(srv.hits, 0, "an aborted check starts no fetch");
   assert.equal((await robots.check(`${srv.origin}/x`)).allowed, true);
+  // Aborted before the call: ABORTED even when the answer is cached.
+  await assert.rejects(
+    robots.check(`${srv.origin}/x`, { signal: AbortSignal.abort() }),
+    (e) => e instanceof TrawlError && e.code === "ABORTED",
+  );
+  // Aborted while waiting: the shared fetch goes on and is cached for others.
+  const late = new AbortController();
+  const other = serveRobots(200, "User-agent: *\nDisallow: /x\n");
+  try {
+    const release = other.hold();
+    const waiting = robots.check(`${other.origin}/x`, { signal: late.signal });
+    late.abort();
+    await assert.rejects(waiting, (e) => e instanceof TrawlError && e.code === "ABORTED");
+    release();
+    assert.equal((await robots.check(`${other.origin}/x`)).allowed, false);
+    assert.equal(other.hits, 1);
+  } finally {
+    await other[Symbol.asyncDispose]();
+  }
   assert.throws(
     () => createRobotsCache(fetchPage, { userAgent: UA, cacheMs: -1 }),
     (e) => e instanceof TrawlError && e.code === "INVALID_OPTION",
