@@ -3,6 +3,12 @@
  * loopback, private, link-local, unique-local, unspecified, CGNAT,
  * multicast/reserved or cloud metadata addresses, checked after DNS
  * resolution, unless a seed itself is on that address or `allowPrivate` is set.
+ * IPv4 addresses carried in IPv6 (IPv4-mapped `::ffff:0:0/96`, IPv4-compatible
+ * `::/96` such as `[::a9fe:a9fe]`, NAT64, 6to4) are judged by the IPv4 inside.
+ *
+ * "This network" (0.0.0.0/8) and the IPv6 unspecified address `::` (or either
+ * inside IPv6) are refused always, `allowPrivate` and seeds notwithstanding: no
+ * server lives there, and a connection to them reaches this machine.
  *
  * Two gates share one resolver and cache: `check(url)` gives an early, clear
  * error before any connection, and `lookup` is handed to the HTTP client as its
@@ -17,11 +23,17 @@ import { abortable } from "../_abortable.ts";
 import { lookup } from "node:dns/promises";
 import { isIP, type LookupFunction } from "node:net";
 import ipaddr from "ipaddr.js";
+import { type Blocked, canonical, classify } from "./_ip_ranges.ts";
 import { TrawlError } from "../trawl_error.ts";
 
 /** Options for {@linkcode createAddressGuard}. */
 export interface AddressGuardOptions {
-  /** Allow every address (`--allow-private`): `check()` then never blocks and never resolves. @default {false} */
+  /**
+   * Allow every address (`--allow-private`) except 0.0.0.0/8 and `::`, which are
+   * refused always: `check()` then never resolves, and refuses only IP literals
+   * in those ranges (names resolving to them are refused by `lookup`).
+   * @default {false}
+   */
   allowPrivate?: boolean;
   /** How long resolved addresses are cached per hostname. @default {60000} */
   dnsCacheMs?: number;
@@ -58,7 +70,8 @@ export interface AddressGuard {
   /**
    * Resolve the URL's host (IP literals need no lookup) and reject with
    * `TrawlError` `BLOCKED_ADDRESS` if ANY of its addresses is in a blocked range
-   * and not exempted by {@linkcode AddressGuard.allowAddressesOf}; a name with
+   * and not exempted by {@linkcode AddressGuard.allowAddressesOf} (0.0.0.0/8 and
+   * `::` are never exempted, nor allowed by `allowPrivate`); a name with
    * one public and one private address is blocked, since the connection may
    * use either. When DNS fails the URL passes: the fetch then fails with its
    * own DNS error, which is the more useful message. Rejects with `INVALID_URL`
@@ -85,8 +98,9 @@ export interface AddressGuard {
    * connect to the rest"), so a name `check` refuses never gets a connection and
    * a name `check` passed connects only to checked addresses. A refusal calls
    * back with `TrawlError` `BLOCKED_ADDRESS` naming the host, the address and
-   * `--allow-private`. With `allowPrivate` every address passes, but names are
-   * still resolved here. IP literals are checked as they are, without DNS.
+   * `--allow-private`. With `allowPrivate` every address passes but those in
+   * 0.0.0.0/8 or `::` (refused always), and names are still resolved here. IP
+   * literals are checked as they are, without DNS.
    *
    * Other failures: a resolver error is passed on as it is (its `code`, e.g.
    * `ENOTFOUND`, kept); an answer with no IP address, or none of the requested
@@ -110,75 +124,6 @@ export interface AddressGuard {
    * ```
    */
   lookup: LookupFunction;
-}
-
-const RANGE_LABELS: Record<string, string> = {
-  unspecified: "unspecified",
-  broadcast: "broadcast",
-  multicast: "multicast",
-  linkLocal: "link-local",
-  loopback: "loopback",
-  carrierGradeNat: "carrier-grade NAT (100.64.0.0/10)",
-  private: "private network (RFC 1918)",
-  reserved: "reserved",
-  uniqueLocal: "unique-local (fc00::/7)",
-  deprecatedSiteLocal: "site-local (fec0::/10)",
-  discard: "discard-only (100::/64)",
-  teredo: "Teredo tunnel",
-  benchmarking: "benchmarking",
-  deprecatedOrchid: "ORCHID",
-  orchid2: "ORCHIDv2",
-  segmentRouting: "segment routing",
-};
-
-const METADATA = new Set(["169.254.169.254", "fd00:ec2::254"]);
-
-/** Normal text form of an address; IPv4 inside IPv6 (mapped) comes out as IPv4. */
-function canonical(address: ipaddr.IPv4 | ipaddr.IPv6): string {
-  if (address.kind() === "ipv6") {
-    const v6 = address as ipaddr.IPv6;
-    if (v6.isIPv4MappedAddress()) return v6.toIPv4Address().toString();
-  }
-  return address.toString();
-}
-
-/** The IPv4 address carried in the 16-bit parts `hi` and `lo`. */
-function embedded(v6: ipaddr.IPv6, hi: number, lo: number): ipaddr.IPv4 {
-  const p = v6.parts;
-  return new ipaddr.IPv4([p[hi] >> 8, p[hi] & 0xff, p[lo] >> 8, p[lo] & 0xff]);
-}
-
-/** Why an address is blocked (a label), or `null` for a public address. */
-function blockedRange(text: string): string | null {
-  const address = ipaddr.parse(text);
-  if (METADATA.has(canonical(address))) return "cloud metadata endpoint";
-  if (address.kind() === "ipv4") {
-    const range = address.range();
-    return range === "unicast" || range === "as112" || range === "amt"
-      ? null
-      : RANGE_LABELS[range] ?? range;
-  }
-  const v6 = address as ipaddr.IPv6;
-  const range = v6.range();
-  switch (range) {
-    case "ipv4Mapped":
-    case "rfc6145":
-    case "rfc6052": {
-      const inner = blockedRange(embedded(v6, 6, 7).toString());
-      return inner === null ? null : `${inner} (IPv4 inside IPv6)`;
-    }
-    case "6to4": {
-      const inner = blockedRange(embedded(v6, 1, 2).toString());
-      return inner === null ? null : `${inner} (IPv4 inside 6to4)`;
-    }
-    case "unicast":
-    case "amt":
-    case "as112v6":
-    case "droneRemoteIdProtocolEntityTags":
-      return null;
-    default:
-      return RANGE_LABELS[range] ?? range;
-  }
 }
 
 function toUrl(url: URL | string): URL {
@@ -222,14 +167,18 @@ function wantedFamily(family: unknown): number {
 function blockedError(
   what: string,
   host: string,
-  hit: { address: string; range: string },
+  hit: { address: string; range: string; always: boolean },
   url?: string,
 ): TrawlError {
   const via = host === hit.address ? "" : ` (${host} resolves to it)`;
+  const tail = hit.always
+    ? "no server can be reached there, so it is never crawled (--allow-private does not " +
+      "allow it)."
+    : "not crawled by default to protect internal services. Pass --allow-private " +
+      "(allowPrivate: true) to allow it.";
   return new TrawlError(
     "BLOCKED_ADDRESS",
-    `Blocked ${what}: address ${hit.address}${via} is ${hit.range}, not crawled by default ` +
-      `to protect internal services. Pass --allow-private (allowPrivate: true) to allow it.`,
+    `Blocked ${what}: address ${hit.address}${via} is ${hit.range}, ${tail}`,
     { url },
   );
 }
@@ -267,12 +216,13 @@ export function createAddressGuard(options: AddressGuardOptions = {}): AddressGu
   /** Exempted addresses, canonical form. */
   const exempt = new Set<string>();
   /**
-   * Valid IP addresses (as given) already judged: why each is blocked, or `null`.
+   * Valid IP addresses (as given) already judged: why each is blocked (exemptions
+   * applied, except to ranges refused always), or `null`.
    * A crawl asks about the same few addresses for every URL, and judging one
    * takes several ipaddr.js parses. Cleared when the exemptions change, and when
    * `maxCachedHosts` are held.
    */
-  const verdicts = new Map<string, string | null>();
+  const verdicts = new Map<string, Blocked | null>();
 
   /** Addresses of a host; rejects with the resolver's error (not cached). */
   function addressesOf(host: string): Promise<string[]> {
@@ -303,25 +253,31 @@ export function createAddressGuard(options: AddressGuardOptions = {}): AddressGu
     return false;
   }
 
-  /** The first blocked, non-exempted address, or `null` when all pass. */
-  function firstBlocked(addresses: string[]): { address: string; range: string } | null {
+  /**
+   * The first blocked, non-exempted address, or `null` when all pass. With
+   * `onlyAlways`, only addresses refused always count.
+   */
+  function firstBlocked(
+    addresses: string[],
+    onlyAlways: boolean,
+  ): { address: string; range: string; always: boolean } | null {
     for (const address of addresses) {
-      let range = verdicts.get(address);
-      if (range === undefined) {
+      let blocked = verdicts.get(address);
+      if (blocked === undefined) {
         if (!ipaddr.isValid(address)) continue;
-        range = blockedRange(address);
-        if (range !== null && isExempt(address)) range = null;
+        blocked = classify(address);
+        if (blocked !== null && !blocked.always && isExempt(address)) blocked = null;
         if (verdicts.size >= maxCachedHosts) verdicts.clear();
-        if (maxCachedHosts > 0) verdicts.set(address, range);
+        if (maxCachedHosts > 0) verdicts.set(address, blocked);
       }
-      if (range !== null) return { address, range };
+      if (blocked !== null && (blocked.always || !onlyAlways)) return { address, ...blocked };
     }
     return null;
   }
 
   /** Decide what `lookup` answers: the usable addresses, or the error to call back with. */
   function pin(host: string, addresses: string[], family: number) {
-    const hit = allowPrivate ? null : firstBlocked(addresses);
+    const hit = firstBlocked(addresses, allowPrivate);
     if (hit !== null) return blockedError(`the connection to ${host}`, host, hit);
     const usable = addresses.map(connectable).filter((a) => a !== null)
       .filter((a) => family === 0 || a.family === family);
@@ -335,15 +291,19 @@ export function createAddressGuard(options: AddressGuardOptions = {}): AddressGu
 
   return {
     async check(input, checkOptions = {}) {
-      if (allowPrivate) return;
       const url = toUrl(input);
       const host = bareHost(url);
+      if (allowPrivate) {
+        const hit = ipaddr.isValid(host) ? firstBlocked([host], true) : null;
+        if (hit !== null) throw blockedError(url.href, host, hit, url.href);
+        return;
+      }
       const addresses = await abortable(
         addressesOf(host).catch(() => []),
         checkOptions.signal,
         () => aborted(checkOptions.signal!, url),
       );
-      const hit = firstBlocked(addresses);
+      const hit = firstBlocked(addresses, false);
       if (hit !== null) throw blockedError(url.href, host, hit, url.href);
     },
     async allowAddressesOf(input, allowOptions = {}) {

@@ -1,138 +1,88 @@
 /**
  * robots.txt obeyed per origin (RFC 9309), fetched once and cached.
  *
- * Status rules:
- * - 2xx: the body (first 500 KiB) is parsed; the group of our product token
- *   applies, else `*`.
- * - 3xx left over after the fetch layer's redirects, and 4xx except 429: the
- *   file is "unavailable", everything is allowed (cached for `cacheMs`).
- * - 429, 5xx, a network error or a timeout: "unreachable", everything is
- *   disallowed for `unreachableRetryMs`, then the file is fetched again. 429 is
- *   treated like 5xx (as large crawlers do): a server asking us to slow down is
- *   not a server saying "no rules".
+ * - Groups are matched on a product token (`productToken`), not on the
+ *   User-Agent header; see `_robots_rules.ts` for the parsing rules.
+ * - robots.txt is fetched with its own body cap, {@linkcode MAX_ROBOTS_BYTES}
+ *   (the RFC's 500 KiB minimum): a longer file is cut there and what arrived is
+ *   parsed, so a huge robots.txt never makes a site uncrawlable.
+ * - 2xx: the rules apply (`"fetched"`). 3xx left over after the fetch layer's
+ *   redirects (it follows them, across hosts; the rules then apply to the
+ *   origin asked for) and 4xx except 429: no rules (`"unavailable"`). Both are
+ *   cached for `cacheMs` (at most 24 hours).
+ * - 429, 5xx, a network error or a timeout (`"unreachable"`): everything is
+ *   disallowed, and robots.txt is fetched again after `unreachableRetryMs`. Once
+ *   it has been unreachable without a break for more than `maxUnreachableMs`
+ *   (30 days), the last copy fetched is used again, or, without one, crawling
+ *   goes on as if there were no robots.txt.
  *
  * @module
  */
 
 import { abortable } from "../_abortable.ts";
+import type { PermitSlot } from "../policy/host_policy.ts";
+import type { RobotsCache, RobotsOptions, RobotsVerdict } from "./robots_types.ts";
 import { TrawlError } from "../trawl_error.ts";
 import type { ErrorInfo, FetchPage, FetchResult } from "../types.ts";
 import { canonicalHref, parseHttpUrl } from "../url.ts";
-import { type ParsedRobots, parseRobots } from "./_robots_rules.ts";
-import { productToken } from "./product_token.ts";
-
-/** RFC 9309 asks crawlers to parse at least 500 KiB; the rest is ignored. */
-const MAX_ROBOTS_BYTES = 500 * 1024;
+import { interpret, type Resolved, type Rules, unreachable } from "./_robots_outcome.ts";
+import { matchKey } from "./_robots_pattern.ts";
+import { isProductToken, productToken } from "./product_token.ts";
 
 /**
- * The answer for one URL.
+ * The body cap of a robots.txt fetch, bytes: RFC 9309 asks crawlers to parse
+ * at least the first 500 KiB; what follows is not fetched.
  *
- * @example Honour a verdict
+ * @example Fetch robots.txt with the same cap
  * ```ts
- * import type { RobotsVerdict } from "./robots_cache.ts";
+ * import { MAX_ROBOTS_BYTES } from "./robots_cache.ts";
  *
- * const verdict: RobotsVerdict = { allowed: true, crawlDelayMs: 2000 };
- * if (verdict.allowed && verdict.crawlDelayMs !== null) console.log("wait", verdict.crawlDelayMs);
+ * console.log(MAX_ROBOTS_BYTES); // 512000
  * ```
  */
-export interface RobotsVerdict {
-  /** Whether the URL may be fetched. */
-  allowed: boolean;
-  /** `Crawl-delay` of our group in milliseconds (capped); `null` when none applies. */
-  crawlDelayMs: number | null;
-  /** Why, for humans (the matching rule's line, or the robots.txt status). */
-  reason?: string;
-  /**
-   * Set when robots.txt got no HTTP answer at all (DNS, connection, TLS, timeout):
-   * the fetch's error. The origin is then disallowed (RFC 9309), and this is also
-   * why its pages cannot be fetched, so report it rather than a robots refusal.
-   */
-  error?: ErrorInfo;
-}
+export const MAX_ROBOTS_BYTES = 500 * 1024;
 
-/**
- * Options for {@linkcode createRobotsCache}.
- *
- * @example Short cache, quick retry
- * ```ts
- * import type { RobotsOptions } from "./robots_cache.ts";
- *
- * const options: RobotsOptions = {
- *   userAgent: "trawl/0.1 (+https://example.com/bot)",
- *   cacheMs: 3_600_000,
- *   unreachableRetryMs: 10_000,
- * };
- * ```
- */
-export interface RobotsOptions {
-  /** The full User-Agent string; its product token selects the robots.txt group. */
-  userAgent: string;
-  /** How long a fetched robots.txt (or a 4xx "allow all") is kept. @default {86400000} */
-  cacheMs?: number;
-  /** How long an unreachable robots.txt (5xx, 429, network error) disallows everything before it is fetched again. @default {60000} */
-  unreachableRetryMs?: number;
-  /** Upper bound on the `Crawl-delay` honoured. @default {60000} */
-  maxCrawlDelayMs?: number;
-  /** How many origins are cached; the least recently used is dropped beyond it. @default {10000} */
-  maxOrigins?: number;
-  /** Deadline for one robots.txt fetch; when it passes the origin counts as unreachable. @default {30000} */
-  fetchTimeoutMs?: number;
-  /** Aborts every robots.txt fetch (e.g. the crawl's signal); aborted fetches are not cached. @default {undefined} */
-  signal?: AbortSignal;
-}
+export type {
+  RobotsCache,
+  RobotsCheckOptions,
+  RobotsOptions,
+  RobotsOutcome,
+  RobotsResolvedEvent,
+  RobotsVerdict,
+} from "./robots_types.ts";
 
-/**
- * Options for {@linkcode RobotsCache.check}.
- *
- * @example Give up waiting after 5 s
- * ```ts
- * import type { RobotsCheckOptions } from "./robots_cache.ts";
- *
- * const options: RobotsCheckOptions = { signal: AbortSignal.timeout(5000) };
- * ```
- */
-export interface RobotsCheckOptions {
-  /** Stop waiting for the answer (the shared robots.txt fetch goes on for other callers). @default {undefined} */
-  signal?: AbortSignal;
-}
+const DAY_MS = 86_400_000;
 
-/**
- * Answers "may I fetch this URL?" from cached robots.txt files.
- *
- * @example Check with a deadline
- * ```ts
- * import type { RobotsCache } from "./robots_cache.ts";
- *
- * declare const robots: RobotsCache;
- * const { allowed } = await robots.check("https://example.com/a", {
- *   signal: AbortSignal.timeout(5000),
- * });
- * ```
- */
-export interface RobotsCache {
-  /**
-   * The verdict for `url`. Throws {@linkcode TrawlError} `INVALID_URL` or
-   * `UNSUPPORTED_SCHEME` for URLs that cannot be crawled, and `ABORTED` when
-   * `options.signal` (or the cache's own signal) aborts.
-   */
-  check(url: string, options?: RobotsCheckOptions): Promise<RobotsVerdict>;
-}
-
-type Rules =
-  | { kind: "parsed"; robots: ParsedRobots; crawlDelayMs: number | null; robotsUrl: string }
-  | { kind: "allowAll"; reason: string }
-  | { kind: "disallowAll"; reason: string; error?: ErrorInfo };
+const DEFAULTS = {
+  cacheMs: DAY_MS,
+  unreachableRetryMs: 60_000,
+  maxUnreachableMs: 30 * DAY_MS,
+  maxCrawlDelayMs: 60_000,
+  maxOrigins: 10_000,
+  fetchTimeoutMs: 30_000,
+} as const;
 
 interface Entry {
-  rules: Promise<Rules>;
+  /** The rules in force, once a fetch has settled. */
+  rules: Rules | null;
+  /** When `rules` go stale (on the `now` clock). */
   expiresAt: number;
+  /** The fetch under way, if any. */
+  pending: Promise<Rules> | null;
+  /** The rules of the last fetch that reached the server (fetched or unavailable). */
+  lastGood: Rules | null;
+  /** When the current run of unreachable fetches began; `null` when the last one got through. */
+  unreachableSince: number | null;
 }
 
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
+function invalid(name: string, rule: string, value: unknown): TrawlError {
+  const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+  return new TrawlError("INVALID_OPTION", `${name} must be ${rule}: received ${shown}`);
+}
+
+function atLeast(name: string, value: number | undefined, fallback: number, min = 0): number {
   const v = value ?? fallback;
-  if (!Number.isFinite(v) || v < 0) {
-    throw new TrawlError("INVALID_OPTION", `${name} must be a finite number >= 0, got ${v}.`);
-  }
+  if (!Number.isFinite(v) || v < min) throw invalid(name, `a finite number >= ${min}`, v);
   return v;
 }
 
@@ -143,78 +93,81 @@ function aborted(url: string, signal: AbortSignal): TrawlError {
   });
 }
 
+function validToken(options: RobotsOptions): string {
+  if (options.productToken === undefined) return productToken(options.userAgent);
+  if (!isProductToken(options.productToken)) {
+    throw invalid("productToken", "letters, digits, '_' or '-' only", options.productToken);
+  }
+  return options.productToken;
+}
+
+function isoDate(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
 /**
  * Make a robots.txt cache that fetches through `fetchPage` (the crawler's
- * fetch layer, which follows redirects). One fetch per origin (scheme, host,
- * port), shared by concurrent checks; see the module docs for status rules.
- * Throws {@linkcode TrawlError} `INVALID_OPTION` for bad options.
+ * fetch layer, which follows redirects), with `maxBytes` {@linkcode MAX_ROBOTS_BYTES}
+ * and `truncate: true`. One fetch per origin (scheme, host, port), shared by
+ * concurrent checks; see the module docs for status rules. Throws
+ * {@linkcode TrawlError} `INVALID_OPTION` for bad options.
  *
  * @example Check a URL before fetching it
  * ```ts
  * import { createRobotsCache } from "./robots_cache.ts";
  * import type { FetchPage } from "../types.ts";
  *
- * declare const fetchPage: FetchPage; // the crawler's fetch layer
- * const robots = createRobotsCache(fetchPage, { userAgent: "trawl/0.1 (+https://example.com/bot)" });
- * const verdict = await robots.check("https://example.com/private/page");
- * if (!verdict.allowed) console.log("skipped:", verdict.reason);
+ * // fetchPage: the crawler's fetch layer
+ * async function allowed(fetchPage: FetchPage, url: string): Promise<boolean> {
+ *   const robots = createRobotsCache(fetchPage, {
+ *     userAgent: "Mozilla/5.0 (compatible; ExampleBot/0.1; +https://example.com/bot)",
+ *     productToken: "ExampleBot",
+ *   });
+ *   const verdict = await robots.check(url);
+ *   if (!verdict.allowed) console.log("skipped:", verdict.reason);
+ *   return verdict.allowed;
+ * }
  * ```
  */
 export function createRobotsCache(fetchPage: FetchPage, options: RobotsOptions): RobotsCache {
-  const token = productToken(options.userAgent);
-  const cacheMs = nonNegative("cacheMs", options.cacheMs, 86_400_000);
-  const retryMs = nonNegative("unreachableRetryMs", options.unreachableRetryMs, 60_000);
-  const maxDelayMs = nonNegative("maxCrawlDelayMs", options.maxCrawlDelayMs, 60_000);
-  const maxOrigins = nonNegative("maxOrigins", options.maxOrigins, 10_000);
-  const timeoutMs = nonNegative("fetchTimeoutMs", options.fetchTimeoutMs, 30_000);
+  const token = validToken(options);
+  const cacheMs = atLeast("cacheMs", options.cacheMs, DEFAULTS.cacheMs);
+  if (cacheMs > DAY_MS) throw invalid("cacheMs", `<= ${DAY_MS} (24 hours, RFC 9309)`, cacheMs);
+  const retryMs = atLeast(
+    "unreachableRetryMs",
+    options.unreachableRetryMs,
+    DEFAULTS.unreachableRetryMs,
+  );
+  const maxUnreachableMs = atLeast(
+    "maxUnreachableMs",
+    options.maxUnreachableMs,
+    DEFAULTS.maxUnreachableMs,
+  );
+  const maxDelayMs = atLeast("maxCrawlDelayMs", options.maxCrawlDelayMs, DEFAULTS.maxCrawlDelayMs);
+  const maxOrigins = atLeast("maxOrigins", options.maxOrigins, DEFAULTS.maxOrigins, 1);
+  if (!Number.isInteger(maxOrigins)) throw invalid("maxOrigins", "an integer >= 1", maxOrigins);
+  const timeoutMs = atLeast("fetchTimeoutMs", options.fetchTimeoutMs, DEFAULTS.fetchTimeoutMs);
   const cacheSignal = options.signal;
+  const onResolved = options.onResolved;
+  const now = options.now ?? Date.now;
+  const context = {
+    token,
+    maxBytes: MAX_ROBOTS_BYTES,
+    maxCrawlDelayMs: maxDelayMs,
+    unreachableRetryMs: retryMs,
+  };
   const entries = new Map<string, Entry>();
 
-  const unreachable = (robotsUrl: string, why: string, error?: ErrorInfo): Rules => ({
-    kind: "disallowAll",
-    reason: `${robotsUrl} unreachable (${why}): everything disallowed for ${retryMs} ms, ` +
-      `then it is fetched again`,
-    error,
-  });
-
-  const timedOut = (robotsUrl: string): Rules =>
-    unreachable(robotsUrl, `no answer in ${timeoutMs} ms`, {
+  const timedOut = (robotsUrl: string): Resolved => ({
+    rules: unreachable(robotsUrl, `no answer in ${timeoutMs} ms`, retryMs, {
       code: "DEADLINE",
       message: `${robotsUrl}: no answer in ${timeoutMs} ms (robots.txt fetch deadline)`,
-    });
+    }),
+    outcome: "unreachable",
+    status: null,
+  });
 
-  function interpret(robotsUrl: string, origin: string, result: FetchResult): Rules {
-    const { status, error } = result;
-    if (status === null) {
-      return error
-        ? unreachable(robotsUrl, `${error.code}: ${error.message}`, error)
-        : unreachable(robotsUrl, "no response");
-    }
-    if (status === 429 || status >= 500) return unreachable(robotsUrl, `HTTP ${status}`);
-    if (status < 200 || status >= 300) {
-      return { kind: "allowAll", reason: `${robotsUrl} unavailable (HTTP ${status}): no rules` };
-    }
-    if (error !== null && result.body.length === 0) {
-      return unreachable(robotsUrl, `HTTP ${status} but ${error.code}: ${error.message}`);
-    }
-    let bytes = result.body;
-    let text: string;
-    if (bytes.length > MAX_ROBOTS_BYTES) {
-      bytes = bytes.subarray(0, MAX_ROBOTS_BYTES);
-      text = new TextDecoder().decode(bytes);
-      text = text.slice(0, Math.max(0, text.lastIndexOf("\n"))); // drop the cut line
-    } else {
-      text = new TextDecoder().decode(bytes);
-    }
-    const robots = parseRobots(origin, text, token);
-    const seconds = robots.crawlDelaySeconds;
-    const crawlDelayMs = seconds === undefined || !Number.isFinite(seconds) || seconds < 0
-      ? null
-      : Math.min(Math.round(seconds * 1000), maxDelayMs);
-    return { kind: "parsed", robots, crawlDelayMs, robotsUrl };
-  }
-
-  async function load(origin: string): Promise<Rules> {
+  async function load(origin: string, permit: PermitSlot | undefined): Promise<Resolved> {
     const robotsUrl = `${origin}/robots.txt`;
     // A timer cleared when the fetch ends: AbortSignal.timeout() would keep the process
     // alive until it fires (30 s after a crawl that is long finished).
@@ -224,68 +177,149 @@ export function createRobotsCache(fetchPage: FetchPage, options: RobotsOptions):
     const signal = cacheSignal ? AbortSignal.any([cacheSignal, timeout]) : timeout;
     let result: FetchResult;
     try {
-      result = await fetchPage(robotsUrl, { signal });
+      result = await fetchPage(robotsUrl, {
+        signal,
+        permit,
+        maxBytes: MAX_ROBOTS_BYTES,
+        truncate: true,
+      });
     } catch (cause) {
       if (cacheSignal?.aborted) throw aborted(robotsUrl, cacheSignal);
+      if (timeout.aborted) return timedOut(robotsUrl);
       const message = cause instanceof Error ? cause.message : String(cause);
-      return timeout.aborted ? timedOut(robotsUrl) : unreachable(robotsUrl, message, {
-        code: "NETWORK_ERROR",
-        message: `${robotsUrl}: ${message}`,
-      });
+      const error: ErrorInfo = { code: "NETWORK_ERROR", message: `${robotsUrl}: ${message}` };
+      return {
+        rules: unreachable(robotsUrl, message, retryMs, error),
+        outcome: "unreachable",
+        status: null,
+      };
     } finally {
       clearTimeout(timer);
     }
     if (cacheSignal?.aborted) throw aborted(robotsUrl, cacheSignal);
     if (timeout.aborted && result.status === null) return timedOut(robotsUrl);
-    return interpret(robotsUrl, origin, result);
+    return interpret(robotsUrl, result, context);
   }
 
-  function rulesFor(origin: string): Promise<Rules> {
-    const found = entries.get(origin);
-    entries.delete(origin);
-    if (found !== undefined && found.expiresAt > Date.now()) {
-      entries.set(origin, found); // most recently used goes last
-      return found.rules;
+  /** Record a settled fetch in `entry`; returns the rules now in force. */
+  function settle(origin: string, entry: Entry, resolved: Resolved): Rules {
+    const t = now();
+    let rules = resolved.rules;
+    if (resolved.outcome === "unreachable") {
+      entry.unreachableSince ??= t;
+      const downMs = t - entry.unreachableSince;
+      if (downMs > maxUnreachableMs) {
+        const since = `unreachable since ${isoDate(entry.unreachableSince)}`;
+        const last = entry.lastGood;
+        rules = last === null
+          ? { kind: "allowAll", reason: `${origin}/robots.txt ${since}: crawled as if none` }
+          : last.kind === "parsed"
+          ? { ...last, note: ` (the last copy fetched: robots.txt ${since})` }
+          : { kind: "allowAll", reason: `${last.reason} (the last answer: robots.txt ${since})` };
+      }
+      // Fetch again when the retry window ends, or when the 30 days do, if sooner.
+      const fallbackAt = entry.unreachableSince + maxUnreachableMs + 1;
+      entry.expiresAt = downMs > maxUnreachableMs ? t + retryMs : Math.min(t + retryMs, fallbackAt);
+    } else {
+      entry.unreachableSince = null;
+      entry.lastGood = rules;
+      entry.expiresAt = t + cacheMs;
     }
-    const entry = { expiresAt: Infinity } as Entry;
-    entry.rules = load(origin).then((rules) => {
-      entry.expiresAt = Date.now() + (rules.kind === "disallowAll" ? retryMs : cacheMs);
-      return rules;
-    }, (error) => {
-      if (entries.get(origin) === entry) entries.delete(origin);
-      throw error;
-    });
-    entries.set(origin, entry);
-    while (entries.size > maxOrigins) entries.delete(entries.keys().next().value!);
-    return entry.rules;
+    entry.rules = rules;
+    if (onResolved !== undefined) {
+      try {
+        onResolved({
+          origin,
+          outcome: resolved.outcome,
+          status: resolved.status,
+          crawlDelayMs: rules.kind === "parsed" ? rules.crawlDelayMs : null,
+        });
+      } catch {
+        // documented: a throwing listener is ignored
+      }
+    }
+    return rules;
   }
+
+  /** The entry of `origin`, made most recently used (created when missing). */
+  function entryOf(origin: string): Entry {
+    let entry = entries.get(origin);
+    if (entry !== undefined) entries.delete(origin);
+    else {
+      entry = { rules: null, expiresAt: 0, pending: null, lastGood: null, unreachableSince: null };
+      while (entries.size >= maxOrigins) entries.delete(entries.keys().next().value!);
+    }
+    entries.set(origin, entry);
+    return entry;
+  }
+
+  function fresh(entry: Entry | undefined): Rules | null {
+    return entry?.rules != null && entry.expiresAt > now() ? entry.rules : null;
+  }
+
+  function rulesFor(origin: string, permit: PermitSlot | undefined): Promise<Rules> | Rules {
+    const entry = entryOf(origin);
+    const rules = fresh(entry);
+    if (rules !== null) return rules;
+    if (entry.pending !== null) return entry.pending;
+    const pending = load(origin, permit).then(
+      (resolved) => settle(origin, entry, resolved),
+    ).finally(() => {
+      if (entry.pending === pending) entry.pending = null;
+    });
+    pending.catch(() => {}); // a check that stopped waiting must not leave it unhandled
+    entry.pending = pending;
+    return pending;
+  }
+
+  function verdict(rules: Rules, key: string): RobotsVerdict {
+    if (rules.kind === "allowAll") {
+      return { allowed: true, crawlDelayMs: null, reason: rules.reason };
+    }
+    if (rules.kind === "disallowAll") {
+      return { allowed: false, crawlDelayMs: null, reason: rules.reason, error: rules.error };
+    }
+    const { allowed, line } = rules.robots.match(key);
+    return allowed ? { allowed, crawlDelayMs: rules.crawlDelayMs } : {
+      allowed,
+      crawlDelayMs: rules.crawlDelayMs,
+      reason: `disallowed for "${token}" by ${rules.robotsUrl} line ${line}${rules.note}`,
+    };
+  }
+
+  /** The origin and compare key of `url`, or `null` for robots.txt itself. */
+  function locate(url: string): { origin: string; key: string } | null {
+    // Canonicalized as the frontier does, from one parse.
+    const parsed = parseHttpUrl(url);
+    if (parsed.pathname === "/robots.txt") return null;
+    const normalized = canonicalHref(parsed);
+    const path = normalized.slice(normalized.indexOf("/", parsed.protocol.length + 2));
+    return { origin: parsed.origin, key: matchKey(path) };
+  }
+
+  const robotsTxt: RobotsVerdict = Object.freeze({
+    allowed: true,
+    crawlDelayMs: null,
+    reason: "robots.txt itself is always allowed",
+  });
 
   return {
     async check(url, checkOptions = {}) {
-      // Canonicalized as the frontier does, from one parse.
-      const parsed = parseHttpUrl(url);
-      const normalized = canonicalHref(parsed);
-      const path = normalized.slice(normalized.indexOf("/", parsed.protocol.length + 2));
-      if (parsed.pathname === "/robots.txt") {
-        return { allowed: true, crawlDelayMs: null, reason: "robots.txt itself is always allowed" };
+      const where = locate(url);
+      if (where === null) return { ...robotsTxt };
+      const signal = checkOptions.signal;
+      if (signal?.aborted) throw aborted(url, signal);
+      let rules = rulesFor(where.origin, checkOptions.permit);
+      if (rules instanceof Promise) {
+        rules = await abortable(rules, signal, () => aborted(url, signal!));
       }
-      const rules = await abortable(
-        rulesFor(parsed.origin),
-        checkOptions.signal,
-        () => aborted(url, checkOptions.signal!),
-      );
-      if (rules.kind === "allowAll") {
-        return { allowed: true, crawlDelayMs: null, reason: rules.reason };
-      }
-      if (rules.kind === "disallowAll") {
-        return { allowed: false, crawlDelayMs: null, reason: rules.reason, error: rules.error };
-      }
-      const { allowed, line } = rules.robots.match(path);
-      return allowed ? { allowed, crawlDelayMs: rules.crawlDelayMs } : {
-        allowed,
-        crawlDelayMs: rules.crawlDelayMs,
-        reason: `disallowed for "${token}" by ${rules.robotsUrl} line ${line}`,
-      };
+      return verdict(rules, where.key);
+    },
+    peek(url) {
+      const where = locate(url);
+      if (where === null) return { ...robotsTxt };
+      const rules = fresh(entries.get(where.origin));
+      return rules === null ? undefined : verdict(rules, where.key);
     },
   };
 }

@@ -1,87 +1,22 @@
 import assert from "node:assert/strict";
-import { createRobotsCache, type RobotsOptions } from "../../src/robots/robots_cache.ts";
+import {
+  createRobotsCache,
+  MAX_ROBOTS_BYTES,
+  type RobotsOptions,
+} from "../../src/robots/robots_cache.ts";
+import type { PermitSlot } from "../../src/policy/host_policy.ts";
+import type { FetchPage } from "../../src/types.ts";
 import { productToken } from "../../src/robots/product_token.ts";
 import { TrawlError } from "../../src/trawl_error.ts";
-import type { FetchPage, FetchResult } from "../../src/types.ts";
+import { type FetchCall, manualClock, nativeFetchPage, serveRobots } from "./_fixture.ts";
 
 const UA = "trawl/0.1 (+https://example.com/bot)";
 
-/** A FetchPage on Deno's native fetch, as the crawler's fetch layer would fill it. */
-const fetchPage: FetchPage = async (url, options) => {
-  const signal = options?.signal;
-  const started = performance.now();
-  const base: FetchResult = {
-    url,
-    finalUrl: url,
-    redirects: [],
-    status: null,
-    headers: {},
-    body: new Uint8Array(),
-    contentType: null,
-    charset: null,
-    bytes: 0,
-    attempts: 1,
-    timings: { ttfbMs: null, totalMs: 0 },
-    error: null,
-  };
-  try {
-    const res = await fetch(url, { signal });
-    const body = new Uint8Array(await res.arrayBuffer());
-    return {
-      ...base,
-      finalUrl: res.url,
-      status: res.status,
-      headers: Object.fromEntries(res.headers),
-      body,
-      bytes: body.length,
-      timings: { ttfbMs: null, totalMs: performance.now() - started },
-    };
-  } catch (e) {
-    return {
-      ...base,
-      error: { code: "CONNECTION_REFUSED", message: e instanceof Error ? e.message : String(e) },
-    };
-  }
-};
-
-interface RobotsServer extends AsyncDisposable {
-  origin: string;
-  /** Requests to /robots.txt so far. */
-  readonly hits: number;
-  /** What /robots.txt answers next. */
-  reply: { status: number; body: string };
-}
-
-function serveRobots(status: number, body: string): RobotsServer {
-  let hits = 0;
-  const state = { reply: { status, body } };
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (req) => {
-    if (new URL(req.url).pathname !== "/robots.txt") return new Response("page");
-    hits++;
-    return new Response(state.reply.body, { status: state.reply.status });
-  });
-  return {
-    origin: `http://127.0.0.1:${server.addr.port}`,
-    get hits() {
-      return hits;
-    },
-    get reply() {
-      return state.reply;
-    },
-    set reply(r) {
-      state.reply = r;
-    },
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
-}
+const fetchPage = nativeFetchPage();
 
 function cache(options: Partial<RobotsOptions> = {}) {
   return createRobotsCache(fetchPage, { userAgent: UA, ...options });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 Deno.test("productToken takes the first token of the User-Agent", () => {
   assert.equal(productToken(UA), "trawl");
@@ -172,7 +107,8 @@ Deno.test("404 allows everything", async () => {
 
 Deno.test("500 disallows everything, then robots.txt is fetched again after the retry window", async () => {
   await using srv = serveRobots(500, "oops");
-  const robots = cache({ unreachableRetryMs: 30 });
+  const clock = manualClock();
+  const robots = cache({ unreachableRetryMs: 30, now: clock.now });
   const first = await robots.check(`${srv.origin}/page`);
   assert.equal(first.allowed, false);
   assert.match(first.reason ?? "", /HTTP 500/);
@@ -180,7 +116,7 @@ Deno.test("500 disallows everything, then robots.txt is fetched again after the 
   assert.equal((await robots.check(`${srv.origin}/page`)).allowed, false);
   assert.equal(srv.hits, 1); // still inside the window
   srv.reply = { status: 200, body: "User-agent: *\nDisallow: /no\n" };
-  await sleep(50);
+  clock.advance(30);
   assert.equal((await robots.check(`${srv.origin}/page`)).allowed, true);
   assert.equal((await robots.check(`${srv.origin}/no`)).allowed, false);
   assert.equal(srv.hits, 2);
@@ -234,12 +170,16 @@ Deno.test("50 concurrent checks of one origin share one fetch", async () => {
 
 Deno.test("cache hit: later checks do not refetch until cacheMs passes", async () => {
   await using srv = serveRobots(200, "User-agent: *\nDisallow: /x\n");
-  const robots = cache({ cacheMs: 40 });
+  const clock = manualClock();
+  const robots = cache({ cacheMs: 40, now: clock.now });
   await robots.check(`${srv.origin}/a`);
   await robots.check(`${srv.origin}/b`);
   await robots.check(`${srv.origin.replace("http://", "HTTP://")}/c`);
   assert.equal(srv.hits, 1);
-  await sleep(60);
+  clock.advance(39);
+  await robots.check(`${srv.origin}/d`);
+  assert.equal(srv.hits, 1);
+  clock.advance(1);
   await robots.check(`${srv.origin}/d`);
   assert.equal(srv.hits, 2);
 });
@@ -254,14 +194,6 @@ Deno.test("maxOrigins bounds the cache (least recently used dropped)", async () 
   await robots.check(`${a.origin}/`);
   assert.equal(a.hits, 2);
   assert.equal(b.hits, 1);
-});
-
-Deno.test("only the first 500 KiB are parsed", async () => {
-  const filler = "# filler filler filler filler filler filler filler filler\n".repeat(10_000);
-  await using srv = serveRobots(200, `User-agent: *\nDisallow: /early\n${filler}Disallow: /late\n`);
-  const robots = cache();
-  assert.equal((await robots.check(`${srv.origin}/early`)).allowed, false);
-  assert.equal((await robots.check(`${srv.origin}/late`)).allowed, true);
 });
 
 Deno.test("bad URLs throw coded errors; an aborted check throws ABORTED", async () => {
@@ -279,10 +211,199 @@ Deno.test("bad URLs throw coded errors; an aborted check throws ABORTED", async 
     robots.check(`${srv.origin}/x`, { signal: AbortSignal.abort() }),
     (e) => e instanceof TrawlError && e.code === "ABORTED",
   );
-  // The shared fetch went on and was cached for others.
+  assert.equal(srv.hits, 0, "an aborted check starts no fetch");
   assert.equal((await robots.check(`${srv.origin}/x`)).allowed, true);
+  // Aborted before the call: ABORTED even when the answer is cached.
+  await assert.rejects(
+    robots.check(`${srv.origin}/x`, { signal: AbortSignal.abort() }),
+    (e) => e instanceof TrawlError && e.code === "ABORTED",
+  );
+  // Aborted while waiting: the shared fetch goes on and is cached for others.
+  const late = new AbortController();
+  const other = serveRobots(200, "User-agent: *\nDisallow: /x\n");
+  try {
+    const release = other.hold();
+    const waiting = robots.check(`${other.origin}/x`, { signal: late.signal });
+    late.abort();
+    await assert.rejects(waiting, (e) => e instanceof TrawlError && e.code === "ABORTED");
+    release();
+    assert.equal((await robots.check(`${other.origin}/x`)).allowed, false);
+    assert.equal(other.hits, 1);
+  } finally {
+    await other[Symbol.asyncDispose]();
+  }
   assert.throws(
     () => createRobotsCache(fetchPage, { userAgent: UA, cacheMs: -1 }),
     (e) => e instanceof TrawlError && e.code === "INVALID_OPTION",
+  );
+});
+
+Deno.test("productToken option picks the group; the User-Agent's first word does not", async () => {
+  await using srv = serveRobots(
+    200,
+    "User-agent: Mozilla\nDisallow: /\n\nUser-agent: examplebot\nDisallow: /mine\n",
+  );
+  const robots = cache({
+    userAgent: "Mozilla/5.0 (compatible; ExampleBot/0.1; +https://example.com/bot)",
+    productToken: "ExampleBot",
+  });
+  assert.equal((await robots.check(`${srv.origin}/page`)).allowed, true);
+  const refusal = await robots.check(`${srv.origin}/mine`);
+  assert.equal(refusal.allowed, false);
+  assert.match(refusal.reason ?? "", /disallowed for "ExampleBot" by .*line 5/);
+  for (const bad of ["ExampleBot/0.1", "", "two words", "*"]) {
+    assert.throws(
+      () => cache({ productToken: bad }),
+      (e) =>
+        e instanceof TrawlError && e.code === "INVALID_OPTION" &&
+        e.message.startsWith(`productToken must be letters, digits, '_' or '-' only: received`),
+    );
+  }
+  assert.equal(productToken("my.bot/1.0"), "my"); // "." ends a token, as it does in robots.txt
+});
+
+Deno.test("options are validated up front, naming the option, the rule and the value", () => {
+  const refused = (options: Partial<RobotsOptions>, message: string) =>
+    assert.throws(
+      () => cache(options),
+      (e) => e instanceof TrawlError && e.code === "INVALID_OPTION" && e.message === message,
+    );
+  refused({ cacheMs: -1 }, "cacheMs must be a finite number >= 0: received -1");
+  refused(
+    { unreachableRetryMs: NaN },
+    "unreachableRetryMs must be a finite number >= 0: received NaN",
+  );
+  refused({ maxUnreachableMs: -5 }, "maxUnreachableMs must be a finite number >= 0: received -5");
+  refused({ maxOrigins: 0 }, "maxOrigins must be a finite number >= 1: received 0");
+  refused({ maxOrigins: 1.5 }, "maxOrigins must be an integer >= 1: received 1.5");
+});
+
+Deno.test("permit: only the check that starts the fetch hands its slot to fetchPage", async () => {
+  await using srv = serveRobots(200, "User-agent: *\nDisallow: /x\n");
+  const host = new URL(srv.origin).host;
+  const log: FetchCall[] = [];
+  const robots = createRobotsCache(nativeFetchPage({ log }), { userAgent: UA });
+  const starter: PermitSlot = { permit: { host, kind: "page" } };
+  const joiner: PermitSlot = { permit: { host, kind: "page" } };
+  const [a, b] = await Promise.all([
+    robots.check(`${srv.origin}/a`, { permit: starter }),
+    robots.check(`${srv.origin}/x`, { permit: joiner }),
+  ]);
+  assert.deepEqual([a.allowed, b.allowed], [true, false]);
+  assert.equal(starter.permit, null, "the fetch took the starter's permit");
+  assert.deepEqual(joiner.permit, { host, kind: "page" }, "the joiner's slot is untouched");
+  const cached: PermitSlot = { permit: { host, kind: "page" } };
+  await robots.check(`${srv.origin}/c`, { permit: cached });
+  assert.notEqual(cached.permit, null, "a cache hit leaves the slot untouched");
+  assert.equal(log.length, 1);
+  assert.equal(log[0].tookPermit, true);
+});
+
+Deno.test("onResolved: once per fetch, before the waiting checks resume", async () => {
+  await using ok = serveRobots(200, "User-agent: *\nCrawl-delay: 1.5\nDisallow: /x\n");
+  await using gone = serveRobots(404);
+  await using down = serveRobots(503);
+  const seen: unknown[] = [];
+  const clock = manualClock();
+  const robots = cache({ onResolved: (e) => seen.push(e), now: clock.now });
+  const verdicts = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      robots.check(`${ok.origin}/${i}`).then((v) => {
+        seen.push("verdict");
+        return v;
+      })),
+  );
+  assert.equal(verdicts.length, 20);
+  assert.deepEqual(seen[0], {
+    origin: ok.origin,
+    outcome: "fetched",
+    status: 200,
+    crawlDelayMs: 1500,
+  });
+  assert.deepEqual(seen.slice(1), Array(20).fill("verdict"));
+  seen.length = 0;
+  await robots.check(`${gone.origin}/`);
+  await robots.check(`${down.origin}/`);
+  await robots.check(`${ok.origin}/again`); // cached: no event
+  assert.deepEqual(seen, [
+    { origin: gone.origin, outcome: "unavailable", status: 404, crawlDelayMs: null },
+    { origin: down.origin, outcome: "unreachable", status: 503, crawlDelayMs: null },
+  ]);
+  clock.advance(86_400_000);
+  await robots.check(`${ok.origin}/again`);
+  assert.equal(seen.length, 3, "a refetch is a new event");
+});
+
+Deno.test("onResolved: a listener that throws does not break checks", async () => {
+  await using srv = serveRobots(200, "User-agent: *\nDisallow: /x\n");
+  const robots = cache({
+    onResolved: () => {
+      throw new Error("listener bug");
+    },
+  });
+  assert.equal((await robots.check(`${srv.origin}/x`)).allowed, false);
+  assert.equal((await robots.check(`${srv.origin}/y`)).allowed, true);
+});
+
+Deno.test("peek: the cached verdict without fetching; undefined when unknown, pending or expired", async () => {
+  await using srv = serveRobots(200, "User-agent: *\nCrawl-delay: 2\nDisallow: /x\n");
+  const clock = manualClock();
+  const robots = cache({ now: clock.now, cacheMs: 1000 });
+  assert.equal(robots.peek(`${srv.origin}/a`), undefined);
+  assert.equal(srv.hits, 0, "peek never fetches");
+  const release = srv.hold();
+  const pending = robots.check(`${srv.origin}/a`);
+  assert.equal(robots.peek(`${srv.origin}/a`), undefined, "being fetched");
+  release();
+  await pending;
+  assert.deepEqual(robots.peek(`${srv.origin}/a`), { allowed: true, crawlDelayMs: 2000 });
+  assert.equal(robots.peek(`${srv.origin}/x`)?.allowed, false);
+  assert.deepEqual(robots.peek(`${srv.origin}/x`), await robots.check(`${srv.origin}/x`));
+  assert.equal(robots.peek(`${srv.origin}/robots.txt`)?.allowed, true);
+  clock.advance(1000);
+  assert.equal(robots.peek(`${srv.origin}/a`), undefined, "expired");
+  assert.equal(srv.hits, 1);
+  assert.throws(
+    () => robots.peek("ftp://example.com/"),
+    (e) => e instanceof TrawlError && e.code === "UNSUPPORTED_SCHEME",
+  );
+});
+
+Deno.test("a fetch layer that fails an oversized robots.txt instead of truncating: unreachable, named", async () => {
+  await using srv = serveRobots(200, "#".repeat(MAX_ROBOTS_BYTES + 10));
+  const native = nativeFetchPage();
+  const noTruncate: FetchPage = (url, options) => native(url, { ...options, truncate: false });
+  const verdict = await createRobotsCache(noTruncate, { userAgent: UA }).check(`${srv.origin}/`);
+  assert.equal(verdict.allowed, false);
+  assert.match(verdict.reason ?? "", /HTTP 200 but TOO_LARGE/);
+});
+
+Deno.test("fetchTimeoutMs: a robots.txt that never answers counts as unreachable (DEADLINE)", async () => {
+  await using srv = serveRobots(200, "");
+  const release = srv.hold();
+  try {
+    const verdict = await cache({ fetchTimeoutMs: 50 }).check(`${srv.origin}/`);
+    assert.equal(verdict.allowed, false);
+    assert.equal(verdict.error?.code, "DEADLINE");
+  } finally {
+    release();
+  }
+});
+
+Deno.test("the cache's signal aborts the fetch: ABORTED, nothing cached, no event", async () => {
+  await using srv = serveRobots(200, "User-agent: *\nDisallow: /x\n");
+  const controller = new AbortController();
+  const events: string[] = [];
+  const robots = cache({ signal: controller.signal, onResolved: (e) => events.push(e.outcome) });
+  const release = srv.hold();
+  const pending = robots.check(`${srv.origin}/x`);
+  controller.abort();
+  await assert.rejects(pending, (e) => e instanceof TrawlError && e.code === "ABORTED");
+  release();
+  assert.deepEqual(events, []);
+  assert.equal(robots.peek(`${srv.origin}/x`), undefined);
+  await assert.rejects(
+    robots.check(`${srv.origin}/y`),
+    (e) => e instanceof TrawlError && e.code === "ABORTED",
   );
 });

@@ -76,9 +76,78 @@ Deno.test("normalizeUrl resolves relative links against a base", () => {
 });
 
 Deno.test("normalizeUrl canonicalizes odd IPv4 forms and IPv6", () => {
-  assert.equal(normalizeUrl("http://2130706433/"), "http://127.0.0.1/");
   assert.equal(normalizeUrl("http://0x7f.1/"), "http://127.0.0.1/");
+  assert.equal(normalizeUrl("http://0177.0.0.1/"), "http://127.0.0.1/");
   assert.equal(normalizeUrl("http://[0:0::1]:80/"), "http://[::1]/");
+});
+
+Deno.test("ordinary IP hosts parse: the address guard, not the parser, judges them", () => {
+  assert.equal(normalizeUrl("http://127.0.0.1:8080/a"), "http://127.0.0.1:8080/a");
+  assert.equal(normalizeUrl("http://10.1.2.3/"), "http://10.1.2.3/");
+  assert.equal(normalizeUrl("https://1.0.0.1/"), "https://1.0.0.1/");
+  assert.equal(normalizeUrl("http://[::ffff:7f00:1]/"), "http://[::ffff:7f00:1]/");
+  assert.equal(normalizeUrl("x/8080", "http://10.0.0.1/"), "http://10.0.0.1/x/8080");
+  // Relative to a numeric base, "http:8080" is a path: the base's host is not the link's fault.
+  assert.equal(normalizeUrl("http:8080//x", "http://10.0.0.1/"), "http://10.0.0.1/8080//x");
+});
+
+/** The INVALID_URL message of `normalizeUrl(input, base)`. */
+function invalidMessage(input: string, base?: string): string {
+  try {
+    normalizeUrl(input, base);
+  } catch (e) {
+    assert.ok(e instanceof TrawlError && e.code === "INVALID_URL", String(e));
+    return e.message;
+  }
+  assert.fail(`${input} was accepted`);
+}
+
+Deno.test("a port typed before the slashes (http:8080//host/) is refused with the fix", () => {
+  assert.equal(new URL("http:8080//127.0.0.1/").host, "0.0.31.144"); // what WHATWG makes of it
+  assert.match(
+    invalidMessage("http:8080//127.0.0.1/"),
+    /did you mean http:\/\/127\.0\.0\.1:8080\/\?$/,
+  );
+  assert.match(
+    invalidMessage("HTTPS:443//example.com/a?b=1"),
+    /did you mean https:\/\/example\.com:443\/a\?b=1\?$/,
+  );
+  assert.match(
+    invalidMessage("http://8080//localhost/x"),
+    /did you mean http:\/\/localhost:8080\/x\?/,
+  );
+  assert.match(
+    invalidMessage("http:8080//127.0.0.1/"),
+    /^Invalid URL "http:8080\/\/127\.0\.0\.1\/"/,
+  );
+});
+
+Deno.test("a host written as one bare number is refused, naming the number", () => {
+  for (
+    const [input, number, address] of [
+      ["http://8080/", "8080", "0.0.31.144"],
+      ["http://2130706433/", "2130706433", "127.0.0.1"],
+      ["http://0x7f000001:81/x", "0x7f000001", "127.0.0.1"],
+      ["https://user:pw@3232235521/", "3232235521", "192.168.0.1"],
+      ["//134744072/", "134744072", "8.8.8.8"],
+    ]
+  ) {
+    const message = invalidMessage(input, "http://a.test/");
+    assert.ok(
+      message.includes(`the host parses as the number ${number} (the IPv4 address ${address})`),
+      message,
+    );
+  }
+});
+
+Deno.test("a host in 0.0.0.0/8 is refused however it is written", () => {
+  for (
+    const input of ["http://0.0.0.0/", "http://0.1.2.3:8080/", "http://0.0.0.1./", "http://0x0.1/"]
+  ) {
+    assert.match(invalidMessage(input), /is in 0\.0\.0\.0\/8/, input);
+  }
+  assert.match(invalidMessage("/x", "http://0.0.0.0/"), /0\.0\.0\.0 is in 0\.0\.0\.0\/8/);
+  assert.equal(codeOf(() => parseHttpUrl("http://0.0.0.0:8000/")), "INVALID_URL");
 });
 
 Deno.test("normalizeUrl rejects unparsable input with INVALID_URL naming it", () => {
