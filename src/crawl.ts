@@ -25,7 +25,11 @@ import { createAddressGuard } from "./guard/address_guard.ts";
 import { createMemoryHostPolicy } from "./policy/memory_host_policy.ts";
 import { CrawlStats } from "./crawl_stats.ts";
 import type { CrawlEvent } from "./crawl_events.ts";
-import { type CrawlOptions, resolveCrawlOptions, type ResolvedCrawlOptions } from "./crawl_options.ts";
+import {
+  type CrawlOptions,
+  resolveCrawlOptions,
+  type ResolvedCrawlOptions,
+} from "./crawl_options.ts";
 import type { CrawlRecord } from "./types.ts";
 import { CrawlEngine } from "./crawl/_engine.ts";
 import { UrlPipeline } from "./crawl/_url_pipeline.ts";
@@ -203,9 +207,10 @@ class Crawl implements CrawlRun {
     const robots = o.robots
       ? createRobotsCache((url, options) => fetcher.fetch(url, { ...options, kind: "robots" }), {
         userAgent: o.userAgent,
+        productToken: o.robotsAgent,
         signal,
-        onResolved: ({ origin, outcome, status }) =>
-          emit({ type: "robots", origin, outcome, status }),
+        onResolved: ({ origin, outcome, status, crawlDelayMs }) =>
+          emit({ type: "robots", origin, outcome, status, crawlDelayMs }),
       })
       : null;
     let engine: CrawlEngine;

@@ -160,7 +160,9 @@ export interface PolitenessEvent {
  * ```ts
  * import type { RobotsEvent } from "./crawl_events.ts";
  *
- * const e: RobotsEvent = { type: "robots", origin: "https://a.test", outcome: "fetched", status: 200 };
+ * const e: RobotsEvent = {
+ *   type: "robots", origin: "https://a.test", outcome: "fetched", status: 200, crawlDelayMs: null,
+ * };
  * ```
  */
 export interface RobotsEvent {
@@ -175,6 +177,8 @@ export interface RobotsEvent {
   outcome: "fetched" | "unavailable" | "unreachable";
   /** The HTTP status; `null` when no response arrived. */
   status: number | null;
+  /** The `Crawl-delay` of the group in force, ms; `null` for none. */
+  crawlDelayMs: number | null;
 }
 
 /**

@@ -29,6 +29,7 @@ import {
   strings,
 } from "./_option_checks.ts";
 import type { FrontierStore } from "./frontier/frontier_store.ts";
+import { isProductToken } from "./robots/product_token.ts";
 import type { HostPolicy } from "./policy/host_policy.ts";
 import type { CrawlEventListener } from "./crawl_events.ts";
 
@@ -135,8 +136,14 @@ export interface CrawlOptions {
   extractModule?: string | URL;
   /** Parse workers (`--workers`). @default {navigator.hardwareConcurrency - 1, at least 1} */
   workers?: number;
-  /** User-Agent header; its product token selects the robots.txt group (`--user-agent`). @default {"trawl/0.1 (+https://github.com/trawl)"} */
+  /** User-Agent header (`--user-agent`). @default {"trawl/0.1 (+https://github.com/trawl)"} */
   userAgent?: string;
+  /**
+   * The product token that picks the robots.txt group (`--robots-agent`), independent of
+   * the User-Agent header (RFC 9309: a browser-style agent must not pick the `Mozilla`
+   * group). Letters, digits, `_` and `-`. @default {"trawl"}
+   */
+  robotsAgent?: string;
   /** Extra request headers (`--header`). @default {{}} */
   headers?: Readonly<Record<string, string>>;
   /** HTTP(S) proxy URL (`--proxy`). @default {undefined} */
@@ -230,6 +237,7 @@ export const CRAWL_DEFAULTS: ResolvedCrawlOptions = Object.freeze(
     extractModule: undefined,
     workers: Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1),
     userAgent: "trawl/0.1 (+https://github.com/trawl)",
+    robotsAgent: "trawl",
     headers: Object.freeze({}),
     proxy: undefined,
     robots: true,
@@ -338,6 +346,12 @@ const CHECKS: { [K in keyof CrawlOptions]-?: Check<CrawlOptions[K]> } = {
   userAgent: (name, value) => {
     if (string(name, value).trim() !== "") return headerValue(name, value);
     throw new RangeError(`${name} must be a non-empty string: received ${show(value)}`);
+  },
+  robotsAgent: (name, value) => {
+    if (isProductToken(string(name, value))) return value as string;
+    throw new RangeError(
+      `${name} must be a product token (letters, digits, _ and -): received ${show(value)}`,
+    );
   },
   headers: (name, value) => {
     const result: Record<string, string> = {};

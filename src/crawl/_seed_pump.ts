@@ -82,7 +82,11 @@ export async function pumpSeeds(
       return;
     }
     if (outcome.duplicate || outcome.overLimit) {
-      host.emit({ type: "seed", url: seed.url, outcome: outcome.duplicate ? "duplicate" : "overLimit" });
+      host.emit({
+        type: "seed",
+        url: seed.url,
+        outcome: outcome.duplicate ? "duplicate" : "overLimit",
+      });
       return;
     }
     host.emit({ type: "seed", url: seed.url, outcome: "invalid" });

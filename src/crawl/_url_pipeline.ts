@@ -52,7 +52,15 @@ export interface PipelineOutcome {
  */
 export class UrlPipeline {
   #p: PipelineParts;
-  #onRetry: (e: { url: string; attempt: number; delayMs: number; code: TrawlError["code"]; status: number | null }) => void;
+  #onRetry: (
+    e: {
+      url: string;
+      attempt: number;
+      delayMs: number;
+      code: TrawlError["code"];
+      status: number | null;
+    },
+  ) => void;
   #onRedirect: (e: { from: string; to: string; status: number }) => void;
   #seedHop: (target: URL, from: URL | null) => Promise<boolean>;
   #linkHop: (target: URL, from: URL | null) => Promise<boolean>;

@@ -112,6 +112,14 @@ const BAD: Record<keyof CrawlOptions, Bad[]> = {
     ["", RangeError, /^userAgent must be a non-empty string: received ""$/],
     ["bot\r\nX-Evil: 1", RangeError, /^userAgent must be a header value without CR, LF or NUL/],
   ],
+  robotsAgent: [
+    [
+      "Mozilla/5.0",
+      RangeError,
+      /^robotsAgent must be a product token \(letters, digits, _ and -\): received "Mozilla\/5.0"$/,
+    ],
+    [7, TypeError, /^robotsAgent must be a string: received 7$/],
+  ],
   headers: [
     [{ "bad name": "x" }, RangeError, /^headers must have HTTP token names: received "bad name"$/],
     [{ "x-a": 1 }, TypeError, /^headers\["x-a"\] must be a string: received 1$/],
@@ -220,6 +228,7 @@ Deno.test("crawl options: defaults come from CRAWL_DEFAULTS and match the docume
       extractModule: undefined,
       workers: Math.max(1, navigator.hardwareConcurrency - 1),
       userAgent: "trawl/0.1 (+https://github.com/trawl)",
+      robotsAgent: "trawl",
       headers: {},
       proxy: undefined,
       robots: true,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { crawl, type CrawlEvent, createMemoryFrontierStore, type CrawlRecord } from "../../mod.ts";
+import { crawl, type CrawlEvent, type CrawlRecord, createMemoryFrontierStore } from "../../mod.ts";
 import type { FrontierStore, Lease } from "../../mod.ts";
 import { parseJsonl, runCli } from "../cli/_run.ts";
 
@@ -42,7 +42,9 @@ function politeSite() {
     if (path === "/robots.txt") return new Response("User-agent: *\nAllow: /\n");
     if (path === "/") return html('<a href="/flaky">f</a><a href="/moved">m</a><a href="/b">b</a>');
     if (path === "/flaky" && failures++ < 2) return new Response("busy", { status: 503 });
-    if (path === "/moved") return new Response(null, { status: 301, headers: { location: "/target" } });
+    if (path === "/moved") {
+      return new Response(null, { status: 301, headers: { location: "/target" } });
+    }
     return html(`<title>${path}</title>`);
   });
 }
@@ -71,7 +73,10 @@ Deno.test("politeness holds on every path: retries, redirect hops and robots.txt
       assert.ok(paths.includes("/robots.txt") && paths.includes("/target"), paths.join(" "));
       // Measured at the server; 10 ms of slack for connection set-up on loopback.
       for (const gap of gapsOf(site.starts)) {
-        assert.ok(gap >= limit - 10, `requests ${Math.round(gap)} ms apart (limit ${limit}): ${paths}`);
+        assert.ok(
+          gap >= limit - 10,
+          `requests ${Math.round(gap)} ms apart (limit ${limit}): ${paths}`,
+        );
       }
     }
   } finally {
@@ -102,10 +107,19 @@ Deno.test("Retry-After on a 503 is waited for, and one above --max-retry-after e
     assert.equal(record.status, 200);
     const waits = site.starts.filter((s) => s.path === "/wait").map((s) => s.at);
     assert.equal(waits.length, 2);
-    assert.ok(waits[1]! - waits[0]! >= 1990, `retried after ${Math.round(waits[1]! - waits[0]!)} ms`);
+    assert.ok(
+      waits[1]! - waits[0]! >= 1990,
+      `retried after ${Math.round(waits[1]! - waits[0]!)} ms`,
+    );
 
     await Deno.writeTextFile(`${dir}/urls.txt`, `${site.url}/never\n`);
-    const refused = await runCli(["crawl", `${dir}/urls.txt`, "--quiet", "--max-retry-after", "60000"]);
+    const refused = await runCli([
+      "crawl",
+      `${dir}/urls.txt`,
+      "--quiet",
+      "--max-retry-after",
+      "60000",
+    ]);
     assert.equal(refused.code, 0, refused.stderr);
     const [never] = parseJsonl(refused.stdout) as CrawlRecord[];
     assert.equal(never.error?.code, "RETRY_AFTER_TOO_LONG");
@@ -123,8 +137,12 @@ Deno.test("a redirect out of the crawl's scope is not fetched, and the record sa
     const path = new URL(request.url).pathname;
     if (path === "/robots.txt") return new Response("", { status: 404 });
     if (path === "/") return html('<a href="/away">away</a><a href="/private/x">x</a>');
-    if (path === "/away") return new Response(null, { status: 302, headers: { location: `${other.url}/page` } });
-    if (path === "/private/x") return new Response(null, { status: 302, headers: { location: "/private/y" } });
+    if (path === "/away") {
+      return new Response(null, { status: 302, headers: { location: `${other.url}/page` } });
+    }
+    if (path === "/private/x") {
+      return new Response(null, { status: 302, headers: { location: "/private/y" } });
+    }
     return html("<title>in</title>");
   });
   try {
@@ -139,7 +157,10 @@ Deno.test("a redirect out of the crawl's scope is not fetched, and the record sa
     assert.equal(byUrl.get("/private/x")?.error?.code, "OUT_OF_SCOPE");
     assert.match(byUrl.get("/private/x")!.error!.message, /exclude/);
     assert.equal(other.starts.length, 0, "the other host saw no request");
-    assert.ok(!site.starts.some((s) => s.path === "/private/y"), "the excluded hop was not fetched");
+    assert.ok(
+      !site.starts.some((s) => s.path === "/private/y"),
+      "the excluded hop was not fetched",
+    );
   } finally {
     await Promise.all([site.server.shutdown(), other.server.shutdown()]);
   }
@@ -158,7 +179,10 @@ Deno.test("with robots.txt on, a stalled first page does not hold back the host'
     return html(`<title>${path}</title>`);
   });
   try {
-    const seeds = [`${site.url}/slow`, ...Array.from({ length: 12 }, (_, i) => `${site.url}/p${i}`)];
+    const seeds = [
+      `${site.url}/slow`,
+      ...Array.from({ length: 12 }, (_, i) => `${site.url}/p${i}`),
+    ];
     const records: CrawlRecord[] = [];
     for await (const record of crawl(seeds, { maxPerHost: 8 })) {
       records.push(record);
@@ -206,7 +230,10 @@ Deno.test("after a burst of 503s on parallel requests, the host's backoff rises 
     // Once per outage round, not once per parallel failure: 8 parallel 503s raise it once.
     assert.ok(delays.length < 8, `backoffs: ${delays.join(", ")}`);
     assert.ok(Math.max(...delays) <= 8000, `backoffs: ${delays.join(", ")}`);
-    assert.ok(endedAt - recoveredAt < 10_000, `ended ${Math.round(endedAt - recoveredAt)} ms after recovery`);
+    assert.ok(
+      endedAt - recoveredAt < 10_000,
+      `ended ${Math.round(endedAt - recoveredAt)} ms after recovery`,
+    );
   } finally {
     await site.server.shutdown();
   }
@@ -242,7 +269,12 @@ Deno.test("a URL is acknowledged in the store only after its record was handed o
     for (let run = 0; run < 2; run++) {
       log.length = 0;
       const seen: string[] = [];
-      for await (const record of crawl([`${site.url}/`], { maxDepth: 1, store: logging(createMemoryFrontierStore()) })) {
+      for await (
+        const record of crawl([`${site.url}/`], {
+          maxDepth: 1,
+          store: logging(createMemoryFrontierStore()),
+        })
+      ) {
         await new Promise((resolve) => setTimeout(resolve, 5)); // a slow sink
         log.push(`write ${record.url}`);
         seen.push(record.id);
@@ -270,7 +302,9 @@ Deno.test("onEvent delivers retry, redirect, backoff, robots, request and record
     if (path === "/busy" && busy++ === 0) {
       return new Response("slow down", { status: 429, headers: { "retry-after": "1" } });
     }
-    if (path === "/moved") return new Response(null, { status: 302, headers: { location: "/there" } });
+    if (path === "/moved") {
+      return new Response(null, { status: 302, headers: { location: "/there" } });
+    }
     return html(`<title>${path}</title>`);
   });
   try {
@@ -290,7 +324,11 @@ Deno.test("onEvent delivers retry, redirect, backoff, robots, request and record
     const [backoff] = of("backoff");
     assert.equal(backoff?.host, new URL(site.url).host);
     assert.ok(backoff!.delayMs >= 900 && backoff!.delayMs <= 1000, String(backoff?.delayMs));
-    assert.deepEqual(of("robots").map((e) => [e.origin, e.outcome, e.status]), [[site.url, "fetched", 200]]);
+    assert.deepEqual(of("robots").map((e) => [e.origin, e.outcome, e.status]), [[
+      site.url,
+      "fetched",
+      200,
+    ]]);
     assert.equal(of("record").length, 3);
     assert.ok(of("request").some((e) => e.kind === "robots"));
     assert.ok(of("request").some((e) => e.kind === "redirect"));
