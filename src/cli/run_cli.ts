@@ -6,7 +6,8 @@
  */
 
 import { crawl, type CrawlRun } from "../crawl.ts";
-import { createSink } from "../sinks/create_sink.ts";
+import { createSink, textFormat } from "../sinks/create_sink.ts";
+import { createFileSink } from "../sinks/file_sink.ts";
 import { TrawlError } from "../trawl_error.ts";
 import { HELP } from "./help.ts";
 import { flagMessage, parseFlags } from "./parse_flags.ts";
@@ -14,6 +15,8 @@ import { readSeeds } from "./read_seeds.ts";
 import { formatProgress, formatSummary } from "./summary.ts";
 
 const encoder = new TextEncoder();
+/** Signals that stop a crawl gracefully (the first time) or at once (the second). */
+const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 function say(text: string): void {
   Deno.stderr.writeSync(encoder.encode(text));
@@ -70,14 +73,18 @@ export async function runCli(args: string[]): Promise<number> {
     say(`trawl: ${usageError ? flagMessage(error as Error) : `fatal: ${oneLine(error)}`}\n`);
     return usageError ? 2 : 1;
   }
-  const file = out === null
-    ? null
-    : await Deno.open(out, { write: true, create: true, truncate: true });
-  const sink = createSink(format, file ? file.writable : Deno.stdout.writable, {
-    closeWritable: file !== null,
-    columns: options.select?.map((spec) => spec.slice(0, spec.indexOf("="))),
-  });
+  const columns = options.select?.map((spec) => spec.slice(0, spec.indexOf("=")));
+  // A file is written by the sink itself, flushed at least every second (and at every
+  // stop), so a crash loses at most the last second of records.
+  const sink = out === null
+    ? createSink(format, Deno.stdout.writable, { closeWritable: false, columns })
+    : createFileSink(
+      await Deno.open(out, { write: true, create: true, truncate: true }),
+      textFormat(format, { columns }),
+    );
 
+  // Ctrl-C, and SIGTERM/SIGHUP as sent by docker stop, systemd, Kubernetes or a closed
+  // terminal: stop admitting, finish what is in flight, flush; a second one abandons it.
   let interrupts = 0;
   const onInterrupt = () => {
     interrupts++;
@@ -88,7 +95,7 @@ export async function runCli(args: string[]): Promise<number> {
       run.stop();
     } else abort.abort(new TrawlError("ABORTED", "interrupted"));
   };
-  Deno.addSignalListener("SIGINT", onInterrupt);
+  for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, onInterrupt);
   const tty = !quiet && Deno.stderr.isTerminal();
   const ticker = tty
     ? setInterval(() => {
@@ -116,7 +123,7 @@ export async function runCli(args: string[]): Promise<number> {
     status = usageError ? 2 : 1;
   } finally {
     clearInterval(ticker);
-    Deno.removeSignalListener("SIGINT", onInterrupt);
+    for (const signal of STOP_SIGNALS) Deno.removeSignalListener(signal, onInterrupt);
     await sink.close();
   }
   if (status === 2) return status;
