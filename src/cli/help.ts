@@ -141,7 +141,10 @@ const EXTRACTING: Row[] = [
 const OUTPUT: Row[] = [
   ["    --format F", "jsonl | json | csv", DEFAULT_FORMAT],
   ["-o, --out FILE", "write records to FILE instead of stdout", null],
-  ["    --stats FILE", "write the final stats as JSON to FILE", null],
+  ["    --stats FILE", "write the final stats (and a per-host table) as JSON", null],
+  ["    --state FILE", "keep the crawl in FILE (SQLite): kill it at any moment,", null],
+  ["", "run the same command again, and it resumes; needs -o", null],
+  ["    --fresh", "discard the --state file and start over", null],
   ["-q, --quiet", "no progress line and no summary", null],
   ["-h, --help", "show this help", null],
 ];
@@ -181,12 +184,15 @@ ${table(EXTRACTING)}
 Output:
 ${table(OUTPUT)}
 
-Each record: url, finalUrl, status, depth, title, fetchedAt, ms, bytes, error
-({code, message} or null) and data (the --select fields or the extractor's result).
+Each record: id (stable per URL), url, finalUrl, status, depth, title, fetchedAt, ms,
+bytes, error ({code, message} or null) and data (the --select fields or the
+extractor's result).
 
 Exit status: 0 the crawl completed (failed pages are in the output), 1 a fatal error,
-2 a usage error. Ctrl-C stops admitting work, finishes what is in flight, flushes the
-output and prints the summary; a second Ctrl-C abandons requests in flight.
+2 a usage error. Ctrl-C (or SIGTERM, SIGHUP) stops admitting work, finishes what is in
+flight, flushes the output and prints the summary; a second one abandons requests in
+flight. With --state, every URL ends with exactly one record in the output, whatever
+kills the crawl and however often it is resumed.
 
 Examples:
   deno run -A cli.ts crawl urls.txt -o pages.jsonl

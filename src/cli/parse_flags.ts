@@ -44,6 +44,10 @@ export type CliCommand =
     statsFile: string | null;
     /** No progress line, no summary. */
     quiet: boolean;
+    /** The state file of a durable crawl (`--state`); `null` for an in-memory crawl. */
+    state: string | null;
+    /** Discard the state file and start over (`--fresh`). */
+    fresh: boolean;
   };
 
 /**
@@ -132,6 +136,8 @@ const FLAGS = {
   "allow-private": { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   stats: { type: "string" },
+  state: { type: "string" },
+  fresh: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -220,14 +226,27 @@ export function parseFlags(args: string[]): CliCommand {
     }
     throw error;
   }
+  const out = nonEmpty("--out", v.out) ?? null;
+  const state = nonEmpty("--state", v.state) ?? null;
+  if (v.fresh && state === null) {
+    throw usage("--fresh discards a state file: give it with --state FILE");
+  }
+  if (state !== null && out === null) {
+    throw usage(
+      "--state needs -o FILE: a resumed crawl cuts the output back to its last committed record, " +
+        "which stdout cannot do",
+    );
+  }
   return {
     kind: "crawl",
     input,
     options,
     format,
-    out: nonEmpty("--out", v.out) ?? null,
+    out,
     statsFile: nonEmpty("--stats", v.stats) ?? null,
     quiet: v.quiet ?? false,
+    state,
+    fresh: v.fresh ?? false,
   };
 }
 
