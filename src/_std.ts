@@ -11,6 +11,7 @@ import * as csvParse from "@std/csv/parse";
 import * as textLineStream from "@std/streams/text_line_stream";
 import * as fmtBytes from "@std/fmt/bytes";
 import * as fmtDuration from "@std/fmt/duration";
+import * as jsoncParse from "@std/jsonc/parse";
 
 /** A CSV column: a property name, or a path of property names. */
 export type CsvColumn = string | { prop: string | string[]; header?: string };
@@ -46,3 +47,6 @@ export const formatDuration: (
   ms: number,
   options?: { ignoreZero?: boolean; style?: "narrow" | "full" | "digital" },
 ) => string = (fmtDuration as any).format;
+
+/** std's JSONC parser (`@std/jsonc`): JSON with comments and trailing commas; throws a SyntaxError. */
+export const parseJsonc: (text: string) => unknown = (jsoncParse as any).parse;
