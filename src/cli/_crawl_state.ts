@@ -13,7 +13,10 @@
  * @module
  */
 
-import { createSqliteFrontierStore, type SqliteFrontierStore } from "../frontier/sqlite_frontier_store.ts";
+import {
+  createSqliteFrontierStore,
+  type SqliteFrontierStore,
+} from "../frontier/sqlite_frontier_store.ts";
 import { TrawlError } from "../trawl_error.ts";
 
 /** The settings a crawl's state is bound to: a resume must give the same ones. */
@@ -93,7 +96,11 @@ export async function openCrawlState(
       return "complete";
     }
   } else {
-    await store.checkpoint({ [CONFIG]: JSON.stringify(config), [OFFSET]: "0", [STATUS]: "running" });
+    await store.checkpoint({
+      [CONFIG]: JSON.stringify(config),
+      [OFFSET]: "0",
+      [STATUS]: "running",
+    });
   }
   const offset = Number(store.getMeta(OFFSET) ?? "0");
   return {

@@ -1,0 +1,271 @@
+/**
+ * The `crawl` command: opens the seeds, the output and the state file, runs
+ * {@linkcode crawl}, shows progress, handles Ctrl-C/SIGTERM/SIGHUP, commits a
+ * durable crawl's progress, prints the summary, and returns the exit status.
+ *
+ * @module
+ */
+
+import { crawl, type CrawlRun } from "../crawl.ts";
+import { createSink, textFormat } from "../sinks/create_sink.ts";
+import { createFileSink, type FileSink } from "../sinks/file_sink.ts";
+import type { Sink } from "../sinks/sink.ts";
+import { TrawlError } from "../trawl_error.ts";
+import { type CrawlState, openCrawlState, type StateConfig } from "./_crawl_state.ts";
+import { type CliCommand, flagMessage } from "./parse_flags.ts";
+import { readSeeds } from "./read_seeds.ts";
+import { formatProgress, formatSummary } from "./summary.ts";
+
+const encoder = new TextEncoder();
+/** Signals that stop a crawl gracefully (the first time) or at once (the second). */
+const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+/** How often a durable crawl commits its acknowledged records and output offset. */
+const COMMIT_MS = 250;
+
+/** Write to stderr. */
+export function say(text: string): void {
+  Deno.stderr.writeSync(encoder.encode(text));
+}
+
+/** The parsed `crawl` command line. */
+export type CrawlCommand = Extract<CliCommand, { kind: "crawl" }>;
+
+/**
+ * Run a parsed `crawl` command; resolves to the exit status: 0 the crawl completed
+ * (failed pages are in the output), 1 a fatal error, 2 a usage error.
+ *
+ * @example From a script
+ * ```ts ignore
+ * import { parseFlags } from "./parse_flags.ts";
+ * import { runCrawlCommand } from "./crawl_command.ts";
+ *
+ * const command = parseFlags(["crawl", "urls.txt", "-o", "out.jsonl"]);
+ * if (command.kind === "crawl") Deno.exit(await runCrawlCommand(command));
+ * ```
+ */
+export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
+  const { input, options, format, out, statsFile, quiet } = command;
+  if (input !== "-") {
+    try {
+      if (!(await Deno.stat(input)).isFile) throw new Error("not a file");
+    } catch {
+      say(
+        `trawl: cannot read seed file '${input}': give a file with one URL per line, or '-' for stdin\n`,
+      );
+      return 1;
+    }
+  }
+  let state: CrawlState | null = null;
+  if (command.state !== null) {
+    try {
+      const opened = await openCrawlState(command.state, stateConfig(command), {
+        fresh: command.fresh,
+      });
+      if (opened === "complete") {
+        say(
+          `trawl: the crawl in ${command.state} is complete: nothing to do ` +
+            `(--fresh starts it over)\n`,
+        );
+        return 0;
+      }
+      state = opened;
+    } catch (error) {
+      say(`trawl: ${oneLine(error)}\n`);
+      return error instanceof TrawlError && error.code === "INVALID_OPTION" ? 2 : 1;
+    }
+  }
+
+  const abort = new AbortController();
+  let shown = false;
+  const progressClear = () => (shown ? "\r\x1b[2K" : "");
+  let run: CrawlRun;
+  try {
+    // Before the output is opened: options crawl() refuses must not truncate --out.
+    run = crawl(readSeeds(input), {
+      ...options,
+      store: state?.store ?? options.store,
+      signal: abort.signal,
+      onWarning: (message) => say(`${progressClear()}trawl: warning: ${message}\n`),
+    });
+  } catch (error) {
+    await state?.close();
+    const usageError = isUsageError(error);
+    say(`trawl: ${usageError ? flagMessage(error as Error) : `fatal: ${oneLine(error)}`}\n`);
+    return usageError ? 2 : 1;
+  }
+  let sink: Sink | FileSink;
+  try {
+    sink = await openOutput(command, state);
+  } catch (error) {
+    await state?.close();
+    say(`trawl: ${oneLine(error)}\n`);
+    return 1;
+  }
+  if (state?.resumed && !quiet) {
+    say(
+      `trawl: resuming the crawl in ${command.state} (output kept up to byte ${state.outputOffset})\n`,
+    );
+  }
+
+  // Ctrl-C, and SIGTERM/SIGHUP as sent by docker stop, systemd, Kubernetes or a closed
+  // terminal: stop admitting, finish what is in flight, flush; a second one abandons it.
+  let interrupts = 0;
+  const onInterrupt = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      say(
+        `${progressClear()}trawl: stopping: finishing requests in flight (Ctrl-C again to abandon them)\n`,
+      );
+      run.stop();
+    } else abort.abort(new TrawlError("ABORTED", "interrupted"));
+  };
+  for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, onInterrupt);
+  const tty = !quiet && Deno.stderr.isTerminal();
+  const ticker = tty
+    ? setInterval(() => {
+      say(`\r\x1b[2K${formatProgress(run.stats.snapshot())}`);
+      shown = true;
+    }, 250)
+    : undefined;
+
+  // A durable crawl commits on a timer: the output synced up to the end of the last
+  // acknowledged record, then that offset with the staged acks, in one transaction.
+  const file = state === null ? null : sink as FileSink;
+  let acked = state?.outputOffset ?? 0;
+  let committing: Promise<void> = Promise.resolve();
+  const commit = () => {
+    const offset = acked;
+    committing = committing.then(async () => {
+      await file!.sync();
+      await state!.commit(offset);
+    });
+    return committing;
+  };
+  const committer = state === null ? undefined : setInterval(() => {
+    commit().catch(() => {}); // a failing commit fails the next write or the final commit
+  }, COMMIT_MS);
+
+  let status = 0;
+  let written = 0;
+  let completed = false;
+  try {
+    for await (const record of run) {
+      // Every record written before this one was acknowledged when this one was asked for.
+      if (file !== null) acked = file.offset;
+      await sink.write(record);
+      written++;
+    }
+    if (file !== null) acked = file.offset;
+    completed = interrupts === 0 && !abort.signal.aborted;
+  } catch (error) {
+    // A RangeError or TypeError before the first record is an option the crawl refused
+    // as it started; later it is a fault like any other.
+    const usageError = isUsageError(error, written === 0);
+    say(
+      `${progressClear()}trawl: ${
+        usageError ? flagMessage(error as Error) : `fatal: ${oneLine(error)}`
+      }\n`,
+    );
+    status = usageError ? 2 : 1;
+  } finally {
+    clearInterval(ticker);
+    clearInterval(committer);
+    for (const signal of STOP_SIGNALS) Deno.removeSignalListener(signal, onInterrupt);
+    try {
+      if (state !== null) {
+        await commit();
+        await sink.close();
+        if (completed) await state.complete(file!.offset);
+        await state.close();
+      } else await sink.close();
+    } catch (error) {
+      say(`${progressClear()}trawl: fatal: ${oneLine(error)}\n`);
+      status = 1;
+    }
+  }
+  if (status === 2) return status;
+  const snapshot = run.stats.snapshot();
+  if (statsFile) await Deno.writeTextFile(statsFile, JSON.stringify(snapshot, null, 2) + "\n");
+  if (!quiet) {
+    say(
+      `${progressClear()}${
+        formatSummary(snapshot, { maxDepth: options.maxDepth, interrupted: interrupts > 0 })
+      }\n`,
+    );
+  }
+  return status;
+}
+
+/**
+ * The sink: stdout, or a file written by the sink itself (flushed at least every
+ * second and at every stop, so a crash loses at most the last second). A resumed
+ * durable crawl cuts the file back to its committed offset and appends.
+ */
+async function openOutput(
+  command: CrawlCommand,
+  state: CrawlState | null,
+): Promise<Sink | FileSink> {
+  const columns = command.options.select?.map((spec) => spec.slice(0, spec.indexOf("=")));
+  if (command.out === null) {
+    return createSink(command.format, Deno.stdout.writable, { closeWritable: false, columns });
+  }
+  const offset = state?.outputOffset ?? 0;
+  const file = await Deno.open(command.out, {
+    write: true,
+    create: true,
+    truncate: state === null,
+  });
+  if (state !== null) {
+    const size = (await file.stat()).size;
+    if (size < offset) {
+      file.close();
+      throw new TrawlError(
+        "INVALID_OPTION",
+        `--out ${command.out} holds ${size} bytes, fewer than the ${offset} the state file ` +
+          `committed: it was changed since; restore it, or use --fresh to start over`,
+      );
+    }
+    await file.truncate(offset);
+    await file.seek(offset, Deno.SeekMode.Start);
+  }
+  return createFileSink(file, textFormat(command.format, { columns, resume: offset > 0 }), {
+    offset,
+  });
+}
+
+/** The settings a state file is bound to: what decides which URLs and which output. */
+function stateConfig(command: CrawlCommand): StateConfig {
+  const o = command.options;
+  return {
+    seeds: command.input === "-" ? "-" : absolute(command.input),
+    "--out": absolute(command.out!),
+    "--format": command.format,
+    "--depth": o.maxDepth ?? null,
+    "--scope": o.scope ?? null,
+    "--include": o.include ?? [],
+    "--exclude": o.exclude ?? [],
+    "--select": o.select ?? [],
+    "--extract": o.extractModule === undefined ? null : String(o.extractModule),
+    "--max-pages": o.maxPages ?? null,
+    "--max-pages-per-host": o.maxPagesPerHost ?? null,
+    "--no-robots": o.robots === false,
+    "--robots-agent": o.robotsAgent ?? null,
+  };
+}
+
+function absolute(path: string): string {
+  return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+}
+
+/** Options refused: a usage error (exit 2), also a RangeError/TypeError while `starting`. */
+function isUsageError(error: unknown, starting = true): boolean {
+  if (error instanceof TrawlError) {
+    return error.code === "INVALID_OPTION" || error.code === "BAD_SELECTOR";
+  }
+  return starting && (error instanceof RangeError || error instanceof TypeError);
+}
+
+/** An error's message on one line, no stack trace. */
+export function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, " ");
+}
