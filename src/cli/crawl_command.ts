@@ -128,33 +128,34 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
     }, 250)
     : undefined;
 
-  // A durable crawl commits on a timer: the output synced up to the end of the last
-  // acknowledged record, then that offset with the staged acks, in one transaction.
+  // A durable crawl commits between records, never while one is being acknowledged: the
+  // output synced up to the end of the last acknowledged record, then that offset with
+  // the staged acks, in one transaction (see _crawl_state.ts).
   const file = state === null ? null : sink as FileSink;
-  let acked = state?.outputOffset ?? 0;
-  let committing: Promise<void> = Promise.resolve();
-  const commit = () => {
-    const offset = acked;
-    committing = committing.then(async () => {
-      await file!.sync();
-      await state!.commit(offset);
-    });
-    return committing;
+  let lastCommit = performance.now();
+  /** The output's end after the last acknowledged record. */
+  let acked = file?.offset ?? 0;
+  const commit = async (offset: number) => {
+    await file!.sync();
+    await state!.commit(offset);
+    lastCommit = performance.now();
   };
-  const committer = state === null ? undefined : setInterval(() => {
-    commit().catch(() => {}); // a failing commit fails the next write or the final commit
-  }, COMMIT_MS);
 
   let status = 0;
   let written = 0;
   let completed = false;
   try {
     for await (const record of run) {
-      // Every record written before this one was acknowledged when this one was asked for.
-      if (file !== null) acked = file.offset;
+      // Every record written before this one was acknowledged when this one was asked for,
+      // and none is acknowledged while this body runs.
+      if (file !== null) {
+        acked = file.offset;
+        if (performance.now() - lastCommit >= COMMIT_MS) await commit(acked);
+      }
       await sink.write(record);
       written++;
     }
+    // The loop asked for more after the last record: it is acknowledged too.
     if (file !== null) acked = file.offset;
     completed = interrupts === 0 && !abort.signal.aborted;
   } catch (error) {
@@ -169,11 +170,12 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
     status = usageError ? 2 : 1;
   } finally {
     clearInterval(ticker);
-    clearInterval(committer);
     for (const signal of STOP_SIGNALS) Deno.removeSignalListener(signal, onInterrupt);
     try {
       if (state !== null) {
-        await commit();
+        // A record whose write failed (or that the loop broke out on) is not acknowledged:
+        // the committed offset ends before it, and its URL is fetched again on resume.
+        await commit(acked);
         await sink.close();
         if (completed) await state.complete(file!.offset);
         await state.close();
