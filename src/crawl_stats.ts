@@ -125,8 +125,18 @@ export interface CrawlStatsOptions {
 
 const DEFAULTS: Required<CrawlStatsOptions> = { maxHosts: 10_000, maxSnapshotHosts: 100 };
 
-/** The name of the row that folds the hosts not listed. */
-const OTHER = "(other hosts)";
+/**
+ * The `host` of the row that folds the hosts not listed (no real host can be named so).
+ *
+ * @example Skip it
+ * ```ts
+ * import { CrawlStats, OTHER_HOSTS } from "./crawl_stats.ts";
+ *
+ * const named = new CrawlStats().hosts().filter((h) => h.host !== OTHER_HOSTS);
+ * ```
+ */
+export const OTHER_HOSTS = "(other hosts)";
+const OTHER = OTHER_HOSTS;
 
 // Per-host latency: exact buckets for 0..15 ms, then 8 buckets per power of two up to 2^17 ms,
 // then one overflow bucket.
@@ -491,7 +501,8 @@ export class CrawlStats {
 
   /**
    * Every host row (at most `maxHosts`), busiest first (by `done`, then name),
-   * then the `"(other hosts)"` row when hosts were folded away. O(hosts).
+   * then the `"(other hosts)"` row when hosts were folded away. Sorts every row:
+   * a few ms at 10,000 hosts; `snapshot()` is the cheap view (under 1.5 ms there).
    */
   hosts(): HostStats[] {
     const rows = [...this.#rows.values()].sort(byDone).map(hostStats);
