@@ -1,16 +1,60 @@
 /**
- * Live counters of a crawl: what the progress line shows, what the summary
- * prints and what `--stats FILE` writes.
+ * Live counters of a crawl, built only from its typed events (see
+ * `crawl_events.ts`): what the progress line shows, what the summary prints and
+ * what `--stats FILE` writes, plus a bounded per-host table.
  *
  * @module
  */
 
+import type { CrawlEvent } from "./crawl_events.ts";
+import { TrawlError } from "./trawl_error.ts";
 import { type CrawlRecord, emptyLinkOutcome, type LinkOutcome } from "./types.ts";
 
 /** Counts of followed links by what happened to them: the frontier's outcomes plus `found`. */
 export interface LinkCounts extends LinkOutcome {
   /** Links seen on fetched pages. */
   found: number;
+}
+
+/**
+ * Live figures of one host (a `URL.host`, port included), or of the
+ * `"(other hosts)"` row that folds the hosts not listed.
+ *
+ * @example Print a row
+ * ```ts
+ * import type { HostStats } from "./crawl_stats.ts";
+ *
+ * const show = (h: HostStats) => console.log(`${h.host}: ${h.done} done, p95 ${h.latencyMs.p95} ms`);
+ * ```
+ */
+export interface HostStats {
+  /** The host, or `"(other hosts)"`. */
+  host: string;
+  /** Requests in flight now (`request` events minus `response` events). */
+  inFlight: number;
+  /** URLs waiting (`queued` events minus the host's records). */
+  queued: number;
+  /** Records made. */
+  done: number;
+  /** Records with an error. */
+  failed: number;
+  /** The gap between request starts in force (the latest `politeness` event), ms; 0 if none. */
+  gapMs: number;
+  /** Times the host was held back after a 429 or 503 (`backoff` events). */
+  backoffs: number;
+  /** Responses with status 429 (every attempt, retries included). */
+  status429: number;
+  /** Responses with status 503 (every attempt, retries included). */
+  status503: number;
+  /**
+   * Latency percentiles of the host's records that fetched something
+   * (`attempts > 0`), ms; `null` before the first. From a log-bucketed histogram:
+   * exact below 16 ms, within 6.25% of the true value up to 131 s; above that,
+   * the host's largest latency.
+   */
+  latencyMs: { p50: number | null; p95: number | null };
+  /** Retries of requests to this host (`retry` events). */
+  retries: number;
 }
 
 /** A plain snapshot of {@linkcode CrawlStats}, as written by `--stats FILE`. */
@@ -21,12 +65,18 @@ export interface CrawlStatsSnapshot {
   failed: number;
   /** Failures by error code. */
   failuresByCode: Record<string, number>;
-  /** Responses by HTTP status. */
+  /** Records by HTTP status (the final response of each URL). */
   statuses: Record<string, number>;
   /** Body bytes received on the wire. */
   bytes: number;
-  /** Extra attempts made by retries. */
+  /** Retries of any request (pages, redirect hops, robots.txt): the `retry` events. */
   retries: number;
+  /** Redirects followed. */
+  redirects: number;
+  /** Times a host was held back after a 429 or 503. */
+  backoffs: number;
+  /** robots.txt resolutions by outcome. */
+  robots: { fetched: number; unavailable: number; unreachable: number };
   /** URLs refused by robots.txt. */
   robotsDisallowed: number;
   /** Seed lines read (blank lines and comments excluded). */
@@ -41,7 +91,7 @@ export interface CrawlStatsSnapshot {
   links: LinkCounts;
   /** URLs waiting in the frontier. */
   queued: number;
-  /** Requests in flight. */
+  /** URLs being worked on. */
   inFlight: number;
   /** Latency percentiles of records (fetch + parse), ms; `null` before the first record. */
   latencyMs: { p50: number | null; p95: number | null; max: number | null };
@@ -51,81 +101,385 @@ export interface CrawlStatsSnapshot {
   pagesPerSecond: number;
   /** Total URLs the crawl will attempt, when known (all seeds read and no links followed). */
   total: number | null;
+  /** Hosts seen (a host folded away and seen again counts twice). */
+  hostCount: number;
+  /**
+   * The busiest hosts (by `done`, then name; at most `maxSnapshotHosts`), then
+   * one `"(other hosts)"` row for all the others when there are any.
+   */
+  hosts: HostStats[];
+}
+
+/** Options of {@linkcode CrawlStats}. */
+export interface CrawlStatsOptions {
+  /**
+   * Most hosts with a row of their own. When a new host would exceed it, the
+   * least recently active tenth of the rows (at least one) are folded into the
+   * `"(other hosts)"` row, so memory stays bounded (about 0.6 KB a row).
+   * @default {10_000}
+   */
+  maxHosts?: number;
+  /** Most host rows in {@linkcode CrawlStats.snapshot} before the `"(other hosts)"` row. @default {100} */
+  maxSnapshotHosts?: number;
+}
+
+const DEFAULTS: Required<CrawlStatsOptions> = { maxHosts: 10_000, maxSnapshotHosts: 100 };
+
+/**
+ * The `host` of the row that folds the hosts not listed (no real host can be named so).
+ *
+ * @example Skip it
+ * ```ts
+ * import { CrawlStats, OTHER_HOSTS } from "./crawl_stats.ts";
+ *
+ * const named = new CrawlStats().hosts().filter((h) => h.host !== OTHER_HOSTS);
+ * ```
+ */
+export const OTHER_HOSTS = "(other hosts)";
+const OTHER = OTHER_HOSTS;
+
+// Per-host latency: exact buckets for 0..15 ms, then 8 buckets per power of two up to 2^17 ms,
+// then one overflow bucket.
+const BUCKETS = 121;
+const OVERFLOW = BUCKETS - 1;
+
+function bucketOf(ms: number): number {
+  if (ms < 16) return ms;
+  if (ms >= 131_072) return OVERFLOW;
+  const k = 31 - Math.clz32(ms);
+  return (k - 2) * 8 + ((ms >> (k - 3)) & 7);
+}
+
+/** The value a bucket stands for: its middle (exact below 16 ms). */
+function bucketValue(i: number): number {
+  if (i < 16) return i;
+  const k = (i >> 3) + 2;
+  return ((8 + (i & 7)) << (k - 3)) + ((1 << (k - 3)) >> 1);
+}
+
+interface Row {
+  host: string;
+  inFlight: number;
+  queued: number;
+  done: number;
+  failed: number;
+  gapMs: number;
+  backoffs: number;
+  status429: number;
+  status503: number;
+  retries: number;
+  latency: Uint32Array;
+  /** Records in `latency`. */
+  timed: number;
+  maxMs: number;
+  lastActive: number;
+}
+
+function newRow(host: string): Row {
+  return {
+    host,
+    inFlight: 0,
+    queued: 0,
+    done: 0,
+    failed: 0,
+    gapMs: 0,
+    backoffs: 0,
+    status429: 0,
+    status503: 0,
+    retries: 0,
+    latency: new Uint32Array(BUCKETS),
+    timed: 0,
+    maxMs: 0,
+    lastActive: 0,
+  };
+}
+
+/** Add `from`'s counters to `into` (not the gap, not the histogram). */
+function addCounts(into: Row, from: Row): void {
+  into.inFlight += from.inFlight;
+  into.queued += from.queued;
+  into.done += from.done;
+  into.failed += from.failed;
+  into.backoffs += from.backoffs;
+  into.status429 += from.status429;
+  into.status503 += from.status503;
+  into.retries += from.retries;
+  into.timed += from.timed;
+  into.maxMs = Math.max(into.maxMs, from.maxMs);
+}
+
+function time(row: Row, bucket: number, ms: number): void {
+  row.latency[bucket]!++;
+  row.timed++;
+  if (ms > row.maxMs) row.maxMs = ms;
+}
+
+function quantile(row: Row, q: number): number | null {
+  if (row.timed === 0) return null;
+  const rank = Math.max(1, Math.ceil(q * row.timed));
+  let seen = 0;
+  for (let i = 0; i < OVERFLOW; i++) {
+    seen += row.latency[i]!;
+    if (seen >= rank) return Math.min(bucketValue(i), row.maxMs);
+  }
+  return row.maxMs;
+}
+
+function hostStats(row: Row): HostStats {
+  return {
+    host: row.host,
+    inFlight: row.inFlight,
+    queued: row.queued,
+    done: row.done,
+    failed: row.failed,
+    gapMs: row.gapMs,
+    backoffs: row.backoffs,
+    status429: row.status429,
+    status503: row.status503,
+    latencyMs: { p50: quantile(row, 0.5), p95: quantile(row, 0.95) },
+    retries: row.retries,
+  };
+}
+
+/** Busiest first, then by name. */
+function byDone(a: Row, b: Row): number {
+  return b.done - a.done || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0);
+}
+
+function validate(options: CrawlStatsOptions): Required<CrawlStatsOptions> {
+  const o = { ...DEFAULTS, ...options };
+  if (!Number.isInteger(o.maxHosts) || o.maxHosts < 1) {
+    throw new TrawlError(
+      "INVALID_OPTION",
+      `maxHosts must be an integer >= 1: received ${o.maxHosts}`,
+    );
+  }
+  if (!Number.isInteger(o.maxSnapshotHosts) || o.maxSnapshotHosts < 0) {
+    throw new TrawlError(
+      "INVALID_OPTION",
+      `maxSnapshotHosts must be an integer >= 0: received ${o.maxSnapshotHosts}`,
+    );
+  }
+  return o;
 }
 
 /**
- * Counters updated by the crawler as records are made. Latency percentiles come
- * from a 1 ms-resolution histogram (fixed memory, exact to the millisecond up to 2
- * minutes).
+ * Counters of a crawl, fed only through {@linkcode CrawlStats.handle} with the
+ * crawl's events. Global latency percentiles come from a 1 ms-resolution
+ * histogram (fixed memory, exact to the millisecond up to 2 minutes); per-host
+ * ones from a 121-bucket log histogram (see {@linkcode HostStats.latencyMs}).
+ * Retries are counted from `retry` events only (a record's `attempts` is not
+ * counted again). Throws `INVALID_OPTION` for a bad option.
  *
  * @example Count a record
  * ```ts
  * import { CrawlStats } from "./crawl_stats.ts";
  *
  * const stats = new CrawlStats();
- * stats.addRecord({
- *   url: "https://example.com/", finalUrl: "https://example.com/", status: 200, depth: 0,
- *   title: "Example", fetchedAt: new Date().toISOString(), ms: 120, bytes: 1256, error: null, data: null,
- * }, 1);
- * console.log(stats.snapshot().pages); // 1
+ * stats.handle({ type: "queued", host: "example.com", count: 1 });
+ * stats.handle({ type: "request", url: "https://example.com/", host: "example.com", kind: "page" });
+ * stats.handle({
+ *   type: "response", url: "https://example.com/", host: "example.com", kind: "page",
+ *   status: 200, code: null, ms: 110,
+ * });
+ * stats.handle({
+ *   type: "record", host: "example.com", attempts: 1, record: {
+ *     url: "https://example.com/", finalUrl: "https://example.com/", status: 200, depth: 0,
+ *     title: "Example", fetchedAt: new Date().toISOString(), ms: 120, bytes: 1256, error: null, data: null,
+ *   },
+ * });
+ * console.log(stats.snapshot().pages, stats.hosts()[0]?.done); // 1 1
  * ```
  */
 export class CrawlStats {
+  #options: Required<CrawlStatsOptions>;
   #startedAt = performance.now();
   #latency = new Uint32Array(120_001);
   #maxLatency: number | null = null;
   #failuresByCode: Record<string, number> = {};
   #statuses: Record<string, number> = {};
-  /** Records written. */
-  pages = 0;
-  /** Records with an error. */
-  failed = 0;
-  /** Body bytes received. */
-  bytes = 0;
-  /** Extra attempts made by retries. */
-  retries = 0;
-  /** URLs refused by robots.txt. */
-  robotsDisallowed = 0;
-  /** Seed lines read. */
-  seeds = 0;
-  /** Invalid seed lines. */
-  invalidSeeds = 0;
-  /** Repeated seed lines. */
-  duplicateSeeds = 0;
-  /** Seeds refused by `maxPages` or the per-host budget. */
-  overLimitSeeds = 0;
-  /** URLs waiting in the frontier (set by the crawler). */
-  queued = 0;
-  /** Requests in flight (set by the crawler). */
-  inFlight = 0;
-  /** Total URLs to attempt, when known (set by the crawler). */
-  total: number | null = null;
-  /** Followed links by outcome. */
-  readonly links: LinkCounts = { found: 0, ...emptyLinkOutcome() };
+  #pages = 0;
+  #failed = 0;
+  #bytes = 0;
+  #retries = 0;
+  #redirects = 0;
+  #backoffs = 0;
+  #robots = { fetched: 0, unavailable: 0, unreachable: 0 };
+  #robotsDisallowed = 0;
+  #seeds = 0;
+  #invalidSeeds = 0;
+  #duplicateSeeds = 0;
+  #overLimitSeeds = 0;
+  #queued = 0;
+  #inFlight = 0;
+  #links: LinkCounts = { found: 0, ...emptyLinkOutcome() };
+  #rows = new Map<string, Row>();
+  /** The rows folded away by `maxHosts`, or `null` before the first fold. */
+  #other: Row | null = null;
+  /** Every timed record of every host, in the per-host histogram's buckets. */
+  #allHosts = newRow(OTHER);
+  #hostCount = 0;
+  #tick = 0;
 
-  /** Count one written record; `attempts` is how many fetch attempts it took (0 if none). */
-  addRecord(record: CrawlRecord, attempts: number): void {
-    this.pages++;
-    this.bytes += record.bytes;
-    this.retries += Math.max(0, attempts - 1);
+  /**
+   * Total URLs the crawl will attempt, when known. No event carries it: the
+   * crawler sets it (all seeds read and no links followed).
+   */
+  total: number | null = null;
+
+  /** Create empty counters. */
+  constructor(options: CrawlStatsOptions = {}) {
+    this.#options = validate(options);
+  }
+
+  /** Count one crawl event. Bound: pass it as a listener as it is. Cheap and never throws. */
+  readonly handle = (event: CrawlEvent): void => {
+    switch (event.type) {
+      case "request":
+        this.#row(event.host).inFlight++;
+        return;
+      case "response": {
+        const row = this.#row(event.host);
+        if (row.inFlight > 0) row.inFlight--;
+        else if (this.#other && this.#other.inFlight > 0) this.#other.inFlight--;
+        if (event.status === 429) row.status429++;
+        else if (event.status === 503) row.status503++;
+        return;
+      }
+      case "retry": {
+        this.#retries++;
+        const host = URL.parse(event.url)?.host;
+        if (host) this.#row(host).retries++;
+        return;
+      }
+      case "redirect":
+        this.#redirects++;
+        return;
+      case "backoff":
+        this.#backoffs++;
+        this.#row(event.host).backoffs++;
+        return;
+      case "politeness":
+        this.#row(event.host).gapMs = event.gapMs;
+        return;
+      case "robots":
+        this.#robots[event.outcome]++;
+        return;
+      case "seed":
+        this.#seeds++;
+        if (event.outcome === "duplicate") this.#duplicateSeeds++;
+        else if (event.outcome === "invalid") this.#invalidSeeds++;
+        else if (event.outcome === "overLimit") this.#overLimitSeeds++;
+        return;
+      case "links": {
+        const l = this.#links;
+        const o = event.outcome;
+        l.found += event.found;
+        l.added += o.added;
+        l.duplicate += o.duplicate;
+        l.outOfScope += o.outOfScope;
+        l.excluded += o.excluded;
+        l.overDepth += o.overDepth;
+        l.overLimit += o.overLimit;
+        l.invalid += o.invalid;
+        return;
+      }
+      case "queued":
+        this.#row(event.host).queued += event.count;
+        return;
+      case "frontier":
+        this.#queued = event.queued;
+        this.#inFlight = event.inFlight;
+        return;
+      case "record":
+        this.#record(event.record, event.host, event.attempts);
+        return;
+    }
+  };
+
+  #record(record: CrawlRecord, host: string, attempts: number): void {
+    this.#pages++;
+    this.#bytes += record.bytes;
     if (record.status !== null) {
       this.#statuses[record.status] = (this.#statuses[record.status] ?? 0) + 1;
     }
     if (record.error) {
-      this.failed++;
+      this.#failed++;
       this.#failuresByCode[record.error.code] = (this.#failuresByCode[record.error.code] ?? 0) + 1;
-      if (record.error.code === "ROBOTS_DISALLOWED") this.robotsDisallowed++;
+      if (record.error.code === "ROBOTS_DISALLOWED") this.#robotsDisallowed++;
     }
     const ms = Math.max(0, Math.round(record.ms));
     this.#latency[Math.min(ms, this.#latency.length - 1)]++;
     this.#maxLatency = Math.max(this.#maxLatency ?? 0, record.ms);
+    if (host === "") return;
+    const row = this.#row(host);
+    row.done++;
+    if (record.error) row.failed++;
+    if (row.queued > 0) row.queued--;
+    else if (this.#other && this.#other.queued > 0) this.#other.queued--;
+    if (attempts > 0) {
+      const bucket = bucketOf(ms);
+      time(row, bucket, ms);
+      time(this.#allHosts, bucket, ms);
+    }
   }
 
-  /** Add link outcomes reported by the frontier. */
-  addLinks(counts: Partial<LinkCounts>): void {
-    for (const [key, value] of Object.entries(counts) as [keyof LinkCounts, number][]) {
-      if (key in this.links && typeof value === "number") this.links[key] += value;
+  /** The row of `host`, created (folding old rows away if need be) on first sight. */
+  #row(host: string): Row {
+    let row = this.#rows.get(host);
+    if (row === undefined) {
+      if (this.#rows.size >= this.#options.maxHosts) this.#fold();
+      row = newRow(host);
+      this.#rows.set(host, row);
+      this.#hostCount++;
     }
+    row.lastActive = ++this.#tick;
+    return row;
+  }
+
+  /** Fold the least recently active tenth of the rows (at least one) into the other row. */
+  #fold(): void {
+    const other = this.#other ??= newRow(OTHER);
+    const count = Math.max(1, Math.floor(this.#options.maxHosts / 10));
+    const oldest = [...this.#rows.values()].sort((a, b) => a.lastActive - b.lastActive);
+    for (const row of oldest.slice(0, count)) {
+      addCounts(other, row);
+      for (let i = 0; i < BUCKETS; i++) other.latency[i]! += row.latency[i]!;
+      this.#rows.delete(row.host);
+    }
+  }
+
+  /** Records written. */
+  get pages(): number {
+    return this.#pages;
+  }
+  /** Records with an error. */
+  get failed(): number {
+    return this.#failed;
+  }
+  /** Seed lines read. */
+  get seeds(): number {
+    return this.#seeds;
+  }
+  /** Invalid seed lines. */
+  get invalidSeeds(): number {
+    return this.#invalidSeeds;
+  }
+  /** Repeated seed lines. */
+  get duplicateSeeds(): number {
+    return this.#duplicateSeeds;
+  }
+  /** Seeds refused by `maxPages` or the per-host budget. */
+  get overLimitSeeds(): number {
+    return this.#overLimitSeeds;
+  }
+  /** URLs waiting in the frontier (the latest `frontier` event). */
+  get queued(): number {
+    return this.#queued;
+  }
+  /** URLs being worked on (the latest `frontier` event). */
+  get inFlight(): number {
+    return this.#inFlight;
   }
 
   /** Milliseconds since the crawl started. */
@@ -133,10 +487,10 @@ export class CrawlStats {
     return performance.now() - this.#startedAt;
   }
 
-  /** The latency at quantile `q` (0..1), ms; `null` before the first record. */
+  /** The latency of records at quantile `q` (0..1), ms; `null` before the first record. */
   latencyQuantile(q: number): number | null {
-    if (this.pages === 0) return null;
-    const rank = Math.max(1, Math.ceil(q * this.pages));
+    if (this.#pages === 0) return null;
+    const rank = Math.max(1, Math.ceil(q * this.#pages));
     let seen = 0;
     for (let ms = 0; ms < this.#latency.length; ms++) {
       seen += this.#latency[ms]!;
@@ -145,32 +499,79 @@ export class CrawlStats {
     return this.#latency.length - 1;
   }
 
-  /** A plain copy of every counter. */
+  /**
+   * Every host row (at most `maxHosts`), busiest first (by `done`, then name),
+   * then the `"(other hosts)"` row when hosts were folded away. Sorts every row:
+   * a few ms at 10,000 hosts; `snapshot()` is the cheap view (under 1.5 ms there).
+   */
+  hosts(): HostStats[] {
+    const rows = [...this.#rows.values()].sort(byDone).map(hostStats);
+    if (this.#other) rows.push(hostStats(this.#other));
+    return rows;
+  }
+
+  /** A plain copy of every counter, with the busiest hosts (see {@linkcode CrawlStatsSnapshot.hosts}). */
   snapshot(): CrawlStatsSnapshot {
     const durationMs = this.durationMs;
     return {
-      pages: this.pages,
-      failed: this.failed,
+      pages: this.#pages,
+      failed: this.#failed,
       failuresByCode: { ...this.#failuresByCode },
       statuses: { ...this.#statuses },
-      bytes: this.bytes,
-      retries: this.retries,
-      robotsDisallowed: this.robotsDisallowed,
-      seeds: this.seeds,
-      invalidSeeds: this.invalidSeeds,
-      duplicateSeeds: this.duplicateSeeds,
-      overLimitSeeds: this.overLimitSeeds,
-      links: { ...this.links },
-      queued: this.queued,
-      inFlight: this.inFlight,
+      bytes: this.#bytes,
+      retries: this.#retries,
+      redirects: this.#redirects,
+      backoffs: this.#backoffs,
+      robots: { ...this.#robots },
+      robotsDisallowed: this.#robotsDisallowed,
+      seeds: this.#seeds,
+      invalidSeeds: this.#invalidSeeds,
+      duplicateSeeds: this.#duplicateSeeds,
+      overLimitSeeds: this.#overLimitSeeds,
+      links: { ...this.#links },
+      queued: this.#queued,
+      inFlight: this.#inFlight,
       latencyMs: {
         p50: this.latencyQuantile(0.5),
         p95: this.latencyQuantile(0.95),
         max: this.#maxLatency === null ? null : Math.round(this.#maxLatency),
       },
       durationMs: Math.round(durationMs),
-      pagesPerSecond: durationMs > 0 ? Math.round((this.pages / durationMs) * 1000 * 10) / 10 : 0,
+      pagesPerSecond: durationMs > 0 ? Math.round((this.#pages / durationMs) * 1000 * 10) / 10 : 0,
       total: this.total,
+      hostCount: this.#hostCount,
+      hosts: this.#topHosts(),
     };
+  }
+
+  /** The `maxSnapshotHosts` busiest rows, then the rest folded into one row. O(hosts). */
+  #topHosts(): HostStats[] {
+    const k = this.#options.maxSnapshotHosts;
+    const top: Row[] = [];
+    for (const row of this.#rows.values()) {
+      if (top.length === k && (k === 0 || byDone(row, top[k - 1]!) >= 0)) continue;
+      let lo = 0;
+      let hi = top.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (byDone(top[mid]!, row) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      top.splice(lo, 0, row);
+      if (top.length > k) top.pop();
+    }
+    const out = top.map(hostStats);
+    if (this.#rows.size <= top.length && this.#other === null) return out;
+    // The rest: the folded row plus every unlisted row; its histogram is all hosts' minus the listed.
+    const rest = newRow(OTHER);
+    if (this.#other) addCounts(rest, this.#other);
+    const listed = new Set(top);
+    for (const row of this.#rows.values()) if (!listed.has(row)) addCounts(rest, row);
+    rest.latency.set(this.#allHosts.latency);
+    for (const row of top) {
+      for (let i = 0; i < BUCKETS; i++) rest.latency[i]! -= row.latency[i]!;
+    }
+    out.push(hostStats(rest));
+    return out;
   }
 }

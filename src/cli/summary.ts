@@ -5,7 +5,7 @@
  */
 
 import { formatBytes, formatDuration } from "../_std.ts";
-import type { CrawlStatsSnapshot } from "../crawl_stats.ts";
+import { type CrawlStatsSnapshot, type HostStats, OTHER_HOSTS } from "../crawl_stats.ts";
 
 /** Options for {@linkcode formatSummary}. */
 export interface SummaryOptions {
@@ -17,7 +17,9 @@ export interface SummaryOptions {
 
 /**
  * The final summary: pages, failures by code, status histogram, bytes, latency,
- * retries, robots refusals, duration.
+ * retries, robots refusals, duration; with more than one host, the busiest, the
+ * slowest (p95) and the most throttled (429/503) of the listed hosts; backoffs and
+ * redirects when there were any.
  *
  * @example Summarize a snapshot
  * ```ts ignore
@@ -44,6 +46,10 @@ export function formatSummary(s: CrawlStatsSnapshot, options: SummaryOptions = {
     `  received:  ${formatBytes(s.bytes)} · latency p50 ${p50 ?? "-"} ms, p95 ${p95 ?? "-"} ms · ` +
       `retries ${s.retries} · robots refusals ${s.robotsDisallowed}`,
   );
+  if (s.hostCount > 1) lines.push(`  hosts:     ${hostsLine(s)}`);
+  if (s.backoffs > 0 || s.redirects > 0) {
+    lines.push(`  backoffs:  ${s.backoffs} · redirects ${s.redirects}`);
+  }
   if (s.invalidSeeds > 0 || s.duplicateSeeds > 0) {
     lines.push(
       `  seeds:     ${s.seeds} read, ${s.invalidSeeds} invalid, ${s.duplicateSeeds} repeated`,
@@ -84,6 +90,32 @@ export function formatProgress(s: CrawlStatsSnapshot): string {
     line += ` · ETA ${duration(((s.total - s.pages) / s.pagesPerSecond) * 1000)}`;
   }
   return line;
+}
+
+/** "12 · busiest: a.test 500 pages · slowest p95: c.test 840 ms · most 429/503: b.test 7". */
+function hostsLine(s: CrawlStatsSnapshot): string {
+  const named = s.hosts.filter((h) => h.host !== OTHER_HOSTS);
+  const parts = [`${s.hostCount}`];
+  const busiest = named[0]; // the snapshot lists the busiest first
+  if (busiest && busiest.done > 0) {
+    parts.push(`busiest: ${busiest.host} ${busiest.done} page${busiest.done === 1 ? "" : "s"}`);
+  }
+  const slowest = most(named, (h) => h.latencyMs.p95 ?? -1);
+  if (slowest && slowest.latencyMs.p95 !== null) {
+    parts.push(`slowest p95: ${slowest.host} ${slowest.latencyMs.p95} ms`);
+  }
+  const throttled = most(named, (h) => h.status429 + h.status503);
+  if (throttled && throttled.status429 + throttled.status503 > 0) {
+    parts.push(`most 429/503: ${throttled.host} ${throttled.status429 + throttled.status503}`);
+  }
+  return parts.join(" · ");
+}
+
+/** The first host with the largest `score`. */
+function most(hosts: HostStats[], score: (h: HostStats) => number): HostStats | undefined {
+  let best: HostStats | undefined;
+  for (const h of hosts) if (best === undefined || score(h) > score(best)) best = h;
+  return best;
 }
 
 function duration(ms: number): string {
