@@ -237,6 +237,11 @@ class Crawl implements CrawlRun {
       abort,
       emit,
       onWarning: o.onWarning,
+      onSeedsRead: () => {
+        if (o.maxDepth === 0) {
+          stats.total = stats.seeds - stats.duplicateSeeds - stats.overLimitSeeds;
+        }
+      },
       close: async () => {
         await Promise.allSettled([fetcher.close(), pool.close()]);
         if (ownPolicy) await policy.close();

@@ -46,6 +46,8 @@ export interface EngineParts {
   /** Sends a crawl event to the stats and the user's listener. */
   emit(event: CrawlEvent): void;
   onWarning: ((message: string) => void) | undefined;
+  /** Every seed was read (the count of URLs to crawl is known when no link is followed). */
+  onSeedsRead(): void;
   /** Closes what the wiring opened (fetcher, pool, policy, store), once the loop is over. */
   close(): Promise<void>;
 }
@@ -204,6 +206,7 @@ export class CrawlEngine implements SeedPumpHost {
       })
       .finally(() => {
         seedsDone = true;
+        this.#p.onSeedsRead();
         this.notify();
       });
     try {
@@ -242,6 +245,7 @@ export class CrawlEngine implements SeedPumpHost {
         await sleepUntil(changed, policy.nextReadyMs());
       }
       await Promise.allSettled(this.#tasks);
+      this.emit({ type: "frontier", queued: (await frontier.counts()).queued, inFlight: 0 });
     } finally {
       this.#stopping = true;
       this.notify();
