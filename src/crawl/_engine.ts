@@ -46,7 +46,7 @@ export interface EngineParts {
   /** Sends a crawl event to the stats and the user's listener. */
   emit(event: CrawlEvent): void;
   onWarning: ((message: string) => void) | undefined;
-  /** Every seed was read (the count of URLs to crawl is known when no link is followed). */
+  /** The seed source was read to its end (the count of URLs is known when no link is followed). */
   onSeedsRead(): void;
   /** Closes what the wiring opened (fetcher, pool, policy, store), once the loop is over. */
   close(): Promise<void>;
@@ -199,6 +199,7 @@ export class CrawlEngine implements SeedPumpHost {
     const signal = abort.signal;
     let seedsDone = false;
     const pump = pumpSeeds(this.#seeds, frontier, this, this.#p.maxQueued)
+      .then((ended) => ended && this.#p.onSeedsRead())
       .catch((error) => {
         // A seed source that fails (an unreadable file, say) is fatal.
         this.#failure ??= error;
@@ -206,7 +207,6 @@ export class CrawlEngine implements SeedPumpHost {
       })
       .finally(() => {
         seedsDone = true;
-        this.#p.onSeedsRead();
         this.notify();
       });
     try {

@@ -42,14 +42,15 @@ const BATCH = 64;
 
 /**
  * Read `seeds` into `frontier` until the source ends, the crawl stops or the page
- * budget is full. A source that throws rejects (fatal: nothing more can be admitted).
+ * budget is full; resolves `true` when the source was read to its end. A source
+ * that throws rejects (fatal: nothing more can be admitted).
  */
 export async function pumpSeeds(
   seeds: SeedSource,
   frontier: Frontier,
   host: SeedPumpHost,
   maxQueued: number,
-): Promise<void> {
+): Promise<boolean> {
   const it = toAsyncIterator(seeds);
   let ended = false;
   try {
@@ -63,7 +64,7 @@ export async function pumpSeeds(
         const next = await it.next();
         if (next.done) {
           ended = true;
-          return;
+          return true;
         }
         await addSeed(typeof next.value === "string" ? { url: next.value } : next.value);
         if (frontier.full || host.stopping) break;
@@ -72,6 +73,7 @@ export async function pumpSeeds(
   } finally {
     if (!ended) await it.return?.();
   }
+  return false;
 
   async function addSeed(seed: Seed): Promise<void> {
     const outcome = await frontier.addSeed(seed.url);
