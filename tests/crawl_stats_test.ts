@@ -7,6 +7,7 @@ import { type ErrorCode, TrawlError } from "../src/trawl_error.ts";
 function record(host: string, ms: number, status: number | null, code?: ErrorCode): CrawlEvent {
   const url = host ? `http://${host}/p` : "not a url";
   const rec: CrawlRecord = {
+    id: "0000000000000001",
     url,
     finalUrl: status === null ? null : url,
     status,
@@ -139,10 +140,10 @@ Deno.test("seed, links, frontier, retry, redirect, backoff and robots events fee
     },
     { type: "redirect", from: "http://a.test/", to: "https://a.test/", status: 301 },
     { type: "backoff", host: "a.test", delayMs: 1000, reason: "HTTP 503" },
-    { type: "robots", origin: "http://a.test", outcome: "fetched", status: 200 },
-    { type: "robots", origin: "http://b.test", outcome: "unavailable", status: 404 },
-    { type: "robots", origin: "http://c.test", outcome: "unavailable", status: 410 },
-    { type: "robots", origin: "http://d.test", outcome: "unreachable", status: null },
+    { type: "robots", origin: "http://a.test", outcome: "fetched", status: 200, crawlDelayMs: null },
+    { type: "robots", origin: "http://b.test", outcome: "unavailable", status: 404, crawlDelayMs: null },
+    { type: "robots", origin: "http://c.test", outcome: "unavailable", status: 410, crawlDelayMs: null },
+    { type: "robots", origin: "http://d.test", outcome: "unreachable", status: null, crawlDelayMs: null },
   ];
   events.forEach(stats.handle);
   const s = stats.snapshot();

@@ -17,7 +17,22 @@ import type {
   TakeOptions,
 } from "./frontier_store.ts";
 import { compilePatterns } from "./_pattern.ts";
-import { type FrontierScope, scopeKey } from "./_scope.ts";
+import { domainOf, type FrontierScope, scopeKey } from "./_scope.ts";
+
+const SCOPE_WORDS: Readonly<Record<FrontierScope, string>> = {
+  host: "hosts",
+  domain: "registrable domains",
+  origin: "origins",
+  all: "anything",
+};
+
+function hostnameOf(url: string): string | null {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return null;
+  }
+}
 
 export type { FrontierScope };
 
@@ -93,8 +108,22 @@ export type { LinkOutcome } from "../types.ts";
 export interface Frontier {
   /** Normalize and add a seed at depth 0; widens the scope. Never throws for a bad URL. */
   addSeed(raw: string): Promise<SeedOutcome>;
-  /** Add the links found on a page at `depth` (they go in at `depth + 1`). */
-  addLinks(depth: number, links: readonly { url: string }[]): Promise<LinkOutcome>;
+  /** Add the links found on a page at `depth` (they go in at `depth + 1`, with the page as referrer). */
+  addLinks(
+    depth: number,
+    links: readonly { url: string }[],
+    options?: { referrer?: string },
+  ): Promise<LinkOutcome>;
+  /**
+   * Whether a redirect hop from `from` (a URL at `from.depth`) to `target` may be
+   * followed: `null` if so, else the reason (`OUT_OF_SCOPE`, or the target's parse
+   * error). A followed link's hops must pass scope and include/exclude as a link
+   * would (not depth or budgets). A seed's own hops (depth 0) are followed wherever
+   * the scope of the seeds allows, and a hop to another host of the seed's
+   * registrable domain brings that host into the scope (`example.com` to
+   * `www.example.com`).
+   */
+  checkRedirect(target: string, from: { depth: number; url: string }): Promise<ErrorInfo | null>;
   /**
    * Record `raw` (a redirect target about to be fetched in passing) as seen and done,
    * so a later link to it is a duplicate. Resolves `false` when it was seen before
@@ -109,11 +138,15 @@ export interface Frontier {
   /** {@linkcode FrontierStore.take} */
   take(max: number, options?: TakeOptions): Promise<Lease[]>;
   /** {@linkcode FrontierStore.done} */
-  done(lease: Lease): Promise<void>;
+  done(lease: Lease): Promise<boolean>;
   /** {@linkcode FrontierStore.release} */
-  release(lease: Lease, options?: { delayMs?: number }): Promise<void>;
+  release(lease: Lease, options?: { delayMs?: number }): Promise<boolean>;
+  /** {@linkcode FrontierStore.renew} */
+  renew(lease: Lease): Promise<boolean>;
   /** {@linkcode FrontierStore.counts} */
   counts(): Promise<FrontierCounts>;
+  /** {@linkcode FrontierStore.close} */
+  close(): Promise<void>;
 }
 
 function checkLimit(name: string, value: number, min: number): number {
@@ -130,9 +163,9 @@ function checkLimit(name: string, value: number, min: number): number {
  * Create a frontier over `store`. Throws `INVALID_OPTION` for a bad option (an
  * include/exclude pattern that does not compile is named in the message).
  *
- * Page budgets count the URLs this frontier admitted (it assumes it is the only
- * writer of `store`). Calls to `addSeed`/`addLinks` are serialized, so budgets
- * hold under concurrency.
+ * Page budgets and scope keys live in the store (so a resumed crawl or a second
+ * process sharing the store continues them instead of starting from zero); the
+ * store checks budgets atomically with its dedupe. Calls that add are serialized.
  *
  * @example A domain-wide crawl of docs pages, three links deep
  * ```ts
@@ -165,22 +198,29 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
   const include = compilePatterns(options.include, "include");
   const exclude = compilePatterns(options.exclude, "exclude");
 
-  const scopeKeys = new Set<string>();
-  const perHost = new Map<string, number>();
+  let scopeKeys: Set<string> | null = null;
   const totals = emptyLinkOutcome();
   let admitted = 0;
   let tail: Promise<unknown> = Promise.resolve();
+  const budgets = { maxPages, maxPagesPerHost };
 
-  /** Run `task` after every earlier add finished (budgets are read-modify-write). */
+  /** Run `task` after every earlier add finished; the first one loads the store's scope and counts. */
   function serialized<T>(task: () => Promise<T>): Promise<T> {
-    const run = tail.then(task, task);
+    const run = tail.then(load).then(task);
     tail = run.catch(() => {});
     return run;
   }
 
-  function count(entries: readonly FrontierEntry[]): void {
-    admitted += entries.length;
-    for (const e of entries) perHost.set(e.host, (perHost.get(e.host) ?? 0) + 1);
+  async function load(): Promise<void> {
+    if (scopeKeys !== null) return;
+    scopeKeys = new Set(await store.scopeKeys());
+    admitted = (await store.counts()).admitted;
+  }
+
+  async function addScopeKey(key: string | null): Promise<void> {
+    if (key === null || scopeKeys!.has(key)) return;
+    scopeKeys!.add(key);
+    await store.addScopeKeys([key]);
   }
 
   /** Parse and canonicalize once: `href` is the canonical URL, `url` gives its host and origin. */
@@ -209,17 +249,14 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
       const parsed = parse(raw);
       if (!("href" in parsed)) return { ok: false, error: parsed };
       const { url, href } = parsed;
-      if (admitted >= maxPages || (perHost.get(url.host) ?? 0) >= maxPagesPerHost) {
-        return { ok: false, overLimit: true };
-      }
       const entry: FrontierEntry = { url: href, depth: 0, host: url.host };
-      const key = scopeKey(url, scope);
-      const added = await store.add([entry]);
+      const result = await store.add([entry], budgets);
+      admitted = result.admitted;
+      if (result.overLimit > 0) return { ok: false, overLimit: true };
       // A duplicate seed still widens the scope (it may be another spelling of one).
-      if (key !== null) scopeKeys.add(key);
-      if (added.length === 0) return { ok: false, duplicate: true };
-      count(added);
-      return { ok: true, entry: added[0] };
+      await addScopeKey(scopeKey(url, scope));
+      if (result.added.length === 0) return { ok: false, duplicate: true };
+      return { ok: true, entry: result.added[0] };
     });
   }
 
@@ -228,57 +265,89 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
     return !exclude.some((re) => re.test(url));
   }
 
-  function addLinks(depth: number, links: readonly { url: string }[]): Promise<LinkOutcome> {
+  function addLinks(
+    depth: number,
+    links: readonly { url: string }[],
+    options: { referrer?: string } = {},
+  ): Promise<LinkOutcome> {
     return serialized(async () => {
       const outcome = emptyLinkOutcome();
       const childDepth = depth + 1;
       const unique = new Set<string>();
-      let pending: FrontierEntry[] = [];
+      const pending: FrontierEntry[] = [];
       if (childDepth > maxDepth) {
         // Not even parsed: pages at the last depth are common and their links many.
         outcome.overDepth = links.length;
         totals.overDepth += links.length;
         return outcome;
       }
+      const referrer = options.referrer;
       for (const link of links) {
         const parsed = parse(link.url);
         if (!("href" in parsed)) outcome.invalid++;
-        else if (scope !== "all" && !scopeKeys.has(scopeKey(parsed.url, scope)!)) {
+        else if (scope !== "all" && !scopeKeys!.has(scopeKey(parsed.url, scope)!)) {
           outcome.outOfScope++;
         } else if (!admits(parsed.href)) outcome.excluded++;
         else if (unique.has(parsed.href)) outcome.duplicate++;
         else {
           unique.add(parsed.href);
-          pending.push({ url: parsed.href, depth: childDepth, host: parsed.url.host });
+          pending.push(
+            referrer === undefined
+              ? { url: parsed.href, depth: childDepth, host: parsed.url.host }
+              : { url: parsed.href, depth: childDepth, host: parsed.url.host, referrer },
+          );
         }
       }
-      // Offer the store as many as the budgets allow, assuming all are new; the
-      // duplicates it drops free budget for the next round.
-      while (pending.length > 0) {
-        const offer: FrontierEntry[] = [];
-        const rest: FrontierEntry[] = [];
-        const offeredPerHost = new Map<string, number>();
-        for (const entry of pending) {
-          const onHost = (perHost.get(entry.host) ?? 0) + (offeredPerHost.get(entry.host) ?? 0);
-          if (admitted + offer.length >= maxPages || onHost >= maxPagesPerHost) {
-            rest.push(entry);
-          } else {
-            offer.push(entry);
-            offeredPerHost.set(entry.host, (offeredPerHost.get(entry.host) ?? 0) + 1);
-          }
-        }
-        if (offer.length === 0) {
-          outcome.overLimit += rest.length;
-          break;
-        }
-        const added = await store.add(offer);
-        count(added);
-        outcome.added += added.length;
-        outcome.duplicate += offer.length - added.length;
-        pending = rest;
+      if (pending.length > 0) {
+        const result = await store.add(pending, budgets);
+        admitted = result.admitted;
+        outcome.added = result.added.length;
+        outcome.overLimit = result.overLimit;
+        outcome.duplicate += pending.length - result.added.length - result.overLimit;
       }
       for (const key of Object.keys(totals) as (keyof LinkOutcome)[]) totals[key] += outcome[key];
       return outcome;
+    });
+  }
+
+  function checkRedirect(
+    target: string,
+    from: { depth: number; url: string },
+  ): Promise<ErrorInfo | null> {
+    return serialized(async (): Promise<ErrorInfo | null> => {
+      const parsed = parse(target);
+      if (!("href" in parsed)) return parsed;
+      if (scope !== "all" && !scopeKeys!.has(scopeKey(parsed.url, scope)!)) {
+        const seedHost = from.depth === 0 ? hostnameOf(from.url) : null;
+        if (seedHost !== null && domainOf(seedHost) === domainOf(parsed.url.hostname)) {
+          // example.com -> www.example.com: the seed's site moved; follow it there.
+          await addScopeKey(scopeKey(parsed.url, scope));
+          return null;
+        }
+        return {
+          code: "OUT_OF_SCOPE",
+          message: `${from.url} redirects to ${parsed.href}, outside the crawl's scope ` +
+            `(--scope ${scope}: the seeds' ${SCOPE_WORDS[scope]}); not fetched`,
+        };
+      }
+      if (from.depth > 0) {
+        if (include.length > 0 && !include.some((re) => re.test(parsed.href))) {
+          return {
+            code: "OUT_OF_SCOPE",
+            message: `${from.url} redirects to ${parsed.href}, which matches no --include ` +
+              `pattern; not fetched`,
+          };
+        }
+        const excluded = exclude.find((re) => re.test(parsed.href));
+        if (excluded !== undefined) {
+          return {
+            code: "OUT_OF_SCOPE",
+            message: `${from.url} redirects to ${parsed.href}, which matches the --exclude ` +
+              `pattern ${excluded}; not fetched`,
+          };
+        }
+      }
+      return null;
     });
   }
 
@@ -287,14 +356,15 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
       const parsed = parse(raw);
       if (!("href" in parsed)) return true;
       const entry = { url: parsed.href, depth: 0, host: parsed.url.host };
-      const added = await store.add([entry], { done: true });
-      return added.length === 1;
+      const result = await store.add([entry], { done: true });
+      return result.added.length === 1;
     });
   }
 
   return {
     addSeed,
     addLinks,
+    checkRedirect,
     markSeen,
     get stats(): LinkOutcome {
       return { ...totals };
@@ -305,6 +375,8 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
     take: (max, takeOptions) => store.take(max, takeOptions),
     done: (lease) => store.done(lease),
     release: (lease, releaseOptions) => store.release(lease, releaseOptions),
+    renew: (lease) => store.renew(lease),
     counts: () => store.counts(),
+    close: () => store.close(),
   };
 }

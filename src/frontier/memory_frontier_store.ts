@@ -1,12 +1,15 @@
 /**
- * The in-memory {@linkcode FrontierStore}: per-host FIFO queues, round-robin
- * across hosts, lazily expiring leases, no timers.
+ * The in-memory {@linkcode FrontierStore} (contract v2): per-host FIFO queues,
+ * round-robin across hosts, leases held until done or released (one process: a
+ * process that dies takes its memory with it, so there is nothing to recover),
+ * budgets and scope keys kept beside the dedupe set. No timers.
  *
  * @module
  */
 
 import type {
   AddOptions,
+  AddResult,
   FrontierCounts,
   FrontierEntry,
   FrontierStore,
@@ -18,9 +21,9 @@ import { TrawlError } from "../trawl_error.ts";
 
 /** Options for {@linkcode createMemoryFrontierStore}. */
 export interface MemoryFrontierStoreOptions {
-  /** How long a taken entry stays leased before it may be handed out again. @default {600000} */
-  leaseMs?: number;
-  /** The clock, in milliseconds (monotonic); injectable for tests. @default {performance.now} */
+  /** The owner stamped on leases. @default {a random id} */
+  owner?: string;
+  /** The clock for release delays, in milliseconds (monotonic); injectable for tests. @default {performance.now} */
   now?: () => number;
 }
 
@@ -31,11 +34,6 @@ interface HostQueue {
   depths: number[];
   buckets: Map<number, Fifo<FrontierEntry>>;
   size: number;
-}
-
-interface Held {
-  lease: Lease;
-  expiresAt: number;
 }
 
 /**
@@ -52,11 +50,11 @@ interface Held {
  * ```ts
  * import { createMemoryFrontierStore } from "./memory_frontier_store.ts";
  *
- * const store = createMemoryFrontierStore({ leaseMs: 60_000 });
+ * const store = createMemoryFrontierStore();
  * await store.add([{ url: "https://example.com/", depth: 0, host: "example.com" }]);
  * const [lease] = await store.take(1);
  * await store.done(lease);
- * console.log(await store.counts()); // { seen: 1, queued: 0, leased: 0, done: 1 }
+ * console.log(await store.counts()); // { seen: 1, admitted: 1, queued: 0, leased: 0, done: 1 }
  * ```
  */
 export function createMemoryFrontierStore(
@@ -66,47 +64,64 @@ export function createMemoryFrontierStore(
 }
 
 class MemoryFrontierStore implements FrontierStore {
-  readonly #leaseMs: number;
+  readonly owner: string;
   readonly #now: () => number;
   readonly #seen = new Set<string>();
   /** Hosts with ready entries, least recently served first (Map keeps insertion order). */
   readonly #ready = new Map<string, HostQueue>();
   /** Released entries waiting for their delay, keyed by the time they are due. */
   readonly #delayed = new MinHeap<FrontierEntry>();
-  /** Held leases in take order, which is expiry order (constant leaseMs, monotonic clock). */
-  readonly #leases = new Map<string, Held>();
+  readonly #leases = new Map<string, Lease>();
+  /** Entries ever admitted (queued), in all and per host: what the page budgets count. */
+  readonly #admittedPerHost = new Map<string, number>();
+  readonly #scopeKeys = new Set<string>();
+  #admitted = 0;
   #readyCount = 0;
   #done = 0;
   #nextId = 0;
+  #closed = false;
 
   constructor(options: MemoryFrontierStoreOptions) {
-    const leaseMs = options.leaseMs ?? 600_000;
-    if (!(leaseMs > 0)) {
-      throw new TrawlError("INVALID_OPTION", `leaseMs must be a positive number, got ${leaseMs}`);
-    }
-    this.#leaseMs = leaseMs;
+    this.owner = options.owner ?? crypto.randomUUID();
     this.#now = options.now ?? (() => performance.now());
   }
 
-  add(entries: readonly FrontierEntry[], options: AddOptions = {}): Promise<FrontierEntry[]> {
+  add(entries: readonly FrontierEntry[], options: AddOptions = {}): Promise<AddResult> {
+    if (this.#closed) return closed();
     const added: FrontierEntry[] = [];
+    const maxPages = options.maxPages ?? Infinity;
+    const maxPerHost = options.maxPagesPerHost ?? Infinity;
+    let overLimit = 0;
     for (const entry of entries) {
       if (this.#seen.has(entry.url)) continue;
+      if (options.done) {
+        this.#seen.add(entry.url);
+        this.#done++;
+        added.push(entry);
+        continue;
+      }
+      const onHost = this.#admittedPerHost.get(entry.host) ?? 0;
+      if (this.#admitted >= maxPages || onHost >= maxPerHost) {
+        overLimit++;
+        continue;
+      }
       this.#seen.add(entry.url);
-      const copy = { url: entry.url, depth: entry.depth, host: entry.host };
-      if (options.done) this.#done++;
-      else this.#enqueue(copy);
+      this.#admitted++;
+      this.#admittedPerHost.set(entry.host, onHost + 1);
+      const copy: FrontierEntry = { ...entry };
+      this.#enqueue(copy);
       added.push(copy);
     }
-    return Promise.resolve(added);
+    return Promise.resolve({ added, overLimit, admitted: this.#admitted });
   }
 
   take(max: number, options: TakeOptions = {}): Promise<Lease[]> {
-    const now = this.#now();
-    this.#reclaim(now);
+    if (this.#closed) return closed();
+    this.#wake(this.#now());
     const leases: Lease[] = [];
     if (!(max >= 1) || this.#readyCount === 0) return Promise.resolve(leases);
     const excluded = options.excludeHosts;
+    const maxPerHost = options.maxPerHost ?? Infinity;
     // At most `max` hosts can be served, so stop collecting once there are that many.
     let turn: HostQueue[] = [];
     for (const queue of this.#ready.values()) {
@@ -114,13 +129,17 @@ class MemoryFrontierStore implements FrontierStore {
       turn.push(queue);
       if (turn.length >= max) break;
     }
-    while (turn.length > 0 && leases.length < max) {
+    for (let round = 0; turn.length > 0 && leases.length < max && round < maxPerHost; round++) {
       const next: HostQueue[] = [];
       for (const queue of turn) {
         if (leases.length >= max) break;
         const entry = this.#dequeue(queue);
-        const lease: Lease = Object.freeze({ id: String(++this.#nextId), entry });
-        this.#leases.set(lease.id, { lease, expiresAt: now + this.#leaseMs });
+        const lease: Lease = Object.freeze({
+          id: String(++this.#nextId),
+          owner: this.owner,
+          entry,
+        });
+        this.#leases.set(lease.id, lease);
         leases.push(lease);
         // Served: move to the back of the round-robin order (or drop when empty).
         this.#ready.delete(queue.host);
@@ -134,38 +153,60 @@ class MemoryFrontierStore implements FrontierStore {
     return Promise.resolve(leases);
   }
 
-  done(lease: Lease): Promise<void> {
-    if (this.#leases.delete(lease.id)) this.#done++;
-    return Promise.resolve();
+  done(lease: Lease): Promise<boolean> {
+    if (this.#closed) return closed();
+    if (!this.#leases.delete(lease.id)) return Promise.resolve(false);
+    this.#done++;
+    return Promise.resolve(true);
   }
 
-  release(lease: Lease, options: { delayMs?: number } = {}): Promise<void> {
+  release(lease: Lease, options: { delayMs?: number } = {}): Promise<boolean> {
+    if (this.#closed) return closed();
     const held = this.#leases.get(lease.id);
-    if (held === undefined) return Promise.resolve();
+    if (held === undefined) return Promise.resolve(false);
     this.#leases.delete(lease.id);
+    const entry: FrontierEntry = { ...held.entry, retries: (held.entry.retries ?? 0) + 1 };
     const delayMs = options.delayMs ?? 0;
-    if (delayMs > 0) this.#delayed.push(this.#now() + delayMs, held.lease.entry);
-    else this.#enqueue(held.lease.entry);
-    return Promise.resolve();
+    if (delayMs > 0) this.#delayed.push(this.#now() + delayMs, entry);
+    else this.#enqueue(entry);
+    return Promise.resolve(true);
+  }
+
+  renew(lease: Lease): Promise<boolean> {
+    if (this.#closed) return closed();
+    return Promise.resolve(this.#leases.has(lease.id));
   }
 
   counts(): Promise<FrontierCounts> {
-    this.#reclaim(this.#now());
+    if (this.#closed) return closed();
+    this.#wake(this.#now());
     return Promise.resolve({
       seen: this.#seen.size,
+      admitted: this.#admitted,
       queued: this.#readyCount + this.#delayed.size,
       leased: this.#leases.size,
       done: this.#done,
     });
   }
 
-  /** Requeue expired leases and entries whose release delay has passed. */
-  #reclaim(now: number): void {
-    for (const [id, held] of this.#leases) {
-      if (held.expiresAt > now) break;
-      this.#leases.delete(id);
-      this.#enqueue(held.lease.entry);
-    }
+  addScopeKeys(keys: readonly string[]): Promise<void> {
+    if (this.#closed) return closed();
+    for (const key of keys) this.#scopeKeys.add(key);
+    return Promise.resolve();
+  }
+
+  scopeKeys(): Promise<string[]> {
+    if (this.#closed) return closed();
+    return Promise.resolve([...this.#scopeKeys]);
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    return Promise.resolve();
+  }
+
+  /** Requeue entries whose release delay has passed. */
+  #wake(now: number): void {
     while (this.#delayed.peekKey() <= now) this.#enqueue(this.#delayed.pop()!);
   }
 
@@ -199,6 +240,10 @@ class MemoryFrontierStore implements FrontierStore {
     this.#readyCount--;
     return entry;
   }
+}
+
+function closed(): Promise<never> {
+  return Promise.reject(new TrawlError("ABORTED", "the frontier store is closed"));
 }
 
 function insertSorted(values: number[], value: number): void {

@@ -11,6 +11,7 @@ function record(status: number | null, ms: number, code?: string, host = "a.test
     host,
     attempts: status === null ? 0 : 1,
     record: {
+      id: "0000000000000001",
       url: `http://${host}/`,
       finalUrl: null,
       status,

@@ -210,7 +210,7 @@ Deno.test("crawl(): maxPages caps admitted URLs and scope keeps other hosts out"
     const run = crawl([site.url], { maxDepth: 10, maxPages: 25 });
     const records = await collect(run);
     assert.equal(records.length, 25);
-    assert.ok(run.stats.links.overLimit > 0);
+    assert.ok(run.stats.snapshot().links.overLimit > 0);
     assert.ok(records.every((r) => r.url.startsWith(site.url)));
   } finally {
     await site.shutdown();

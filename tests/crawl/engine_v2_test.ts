@@ -121,7 +121,7 @@ Deno.test("Retry-After on a 503 is waited for, and one above --max-retry-after e
       "60000",
     ]);
     assert.equal(refused.code, 0, refused.stderr);
-    const [never] = parseJsonl(refused.stdout) as CrawlRecord[];
+    const [never] = parseJsonl(refused.stdout) as unknown as CrawlRecord[];
     assert.equal(never.error?.code, "RETRY_AFTER_TOO_LONG");
     assert.match(never.error!.message, /max-retry-after|maxRetryAfterMs/);
     assert.equal(site.starts.filter((s) => s.path === "/never").length, 1, "not retried");

@@ -308,7 +308,7 @@ Deno.test("pass-throughs lease from the store", async () => {
   const [again] = await f.take(1, { excludeHosts: new Set(["b.com"]) });
   assert.equal(again.entry.url, "http://a.com/");
   await f.done(again);
-  assert.deepEqual(await f.counts(), { seen: 1, queued: 0, leased: 0, done: 1 });
+  assert.deepEqual(await f.counts(), { seen: 1, admitted: 1, queued: 0, leased: 0, done: 1 });
 });
 
 Deno.test("frontier: seeds past maxPages or the per-host budget are refused as overLimit; full says so", async () => {
@@ -337,4 +337,63 @@ Deno.test("markSeen: a redirect target is seen once; later links and seeds to it
   assert.deepEqual((await f.addSeed("https://example.com/landing")).duplicate, true);
   assert.deepEqual(await allUrls(f), ["https://example.com/", "https://example.com/b"]);
   assert.equal(await f.markSeen("not a url"), true);
+});
+
+Deno.test("checkRedirect: a link's hop must pass scope and include/exclude; a seed's hop to www. widens the scope", async () => {
+  const f = createFrontier(createMemoryFrontierStore(), {
+    maxDepth: 2,
+    scope: "host",
+    exclude: ["*/private/*"],
+  });
+  await f.addSeed("http://example.com/");
+  const link = { depth: 1, url: "http://example.com/a" };
+  assert.equal(await f.checkRedirect("http://example.com/b", link), null);
+  const away = await f.checkRedirect("http://other.test/x", link);
+  assert.equal(away?.code, "OUT_OF_SCOPE");
+  assert.match(away!.message, /--scope host/);
+  const excluded = await f.checkRedirect("http://example.com/private/x", link);
+  assert.equal(excluded?.code, "OUT_OF_SCOPE");
+  assert.match(excluded!.message, /--exclude/);
+  // A link to www. is out of scope until the seed itself moves there.
+  assert.equal((await f.checkRedirect("http://www.example.com/", link))?.code, "OUT_OF_SCOPE");
+  assert.equal((await f.addLinks(0, [{ url: "http://www.example.com/p" }])).outOfScope, 1);
+  const seed = { depth: 0, url: "http://example.com/" };
+  assert.equal(await f.checkRedirect("http://www.example.com/", seed), null);
+  assert.equal((await f.addLinks(0, [{ url: "http://www.example.com/p" }])).added, 1);
+  // A seed's hop to another site is still out of scope.
+  assert.equal((await f.checkRedirect("http://elsewhere.test/", seed))?.code, "OUT_OF_SCOPE");
+  assert.equal((await f.checkRedirect("not a url", seed))?.code, "INVALID_URL");
+});
+
+Deno.test("checkRedirect: scope all lets every hop through; include applies to link hops only", async () => {
+  const f = createFrontier(createMemoryFrontierStore(), {
+    maxDepth: 1,
+    scope: "all",
+    include: ["*/docs/*"],
+  });
+  await f.addSeed("http://a.test/");
+  assert.equal(
+    await f.checkRedirect("http://b.test/home", { depth: 0, url: "http://a.test/" }),
+    null,
+  );
+  const miss = await f.checkRedirect("http://b.test/home", { depth: 1, url: "http://a.test/x" });
+  assert.match(miss!.message, /--include/);
+  assert.equal(
+    await f.checkRedirect("http://b.test/docs/1", { depth: 1, url: "http://a.test/x" }),
+    null,
+  );
+});
+
+Deno.test("budgets and scope live in the store: a second frontier on it continues them", async () => {
+  const store = createMemoryFrontierStore();
+  const first = createFrontier(store, { maxDepth: 1, maxPages: 3 });
+  await first.addSeed("http://a.test/");
+  await first.addLinks(0, [{ url: "http://a.test/1" }]);
+  const second = createFrontier(store, { maxDepth: 1, maxPages: 3 });
+  const outcome = await second.addLinks(0, [{ url: "http://a.test/2" }, {
+    url: "http://a.test/3",
+  }]);
+  assert.equal(outcome.added, 1, "the scope key of the first frontier's seed is known");
+  assert.equal(outcome.overLimit, 1, "the budget continues from 2 admitted");
+  assert.equal(second.full, true);
 });
