@@ -1,5 +1,6 @@
 /**
- * Validates a URL before it is requested: parse, scheme, length.
+ * Validates a URL before it is requested: parse, scheme, length, and the
+ * caller's `allowUrl`.
  *
  * @module
  */
@@ -38,4 +39,34 @@ export function checkUrl(input: string | URL, maxUrlLength: number, base?: URL):
     );
   }
   return url;
+}
+
+/**
+ * Ask `allowUrl` about `url` (`from`: the URL that redirected to it, or `null`):
+ * `false` is `REDIRECT_BLOCKED`; a thrown `TrawlError` keeps its code, anything
+ * else thrown is `REDIRECT_BLOCKED` with its message.
+ */
+export async function checkAllowed(
+  allowUrl: (url: URL, from: URL | null) => boolean | Promise<boolean>,
+  url: URL,
+  from: URL | null,
+): Promise<void> {
+  let allowed: boolean;
+  try {
+    allowed = await allowUrl(url, from);
+  } catch (error) {
+    if (error instanceof TrawlError) throw error;
+    throw new TrawlError(
+      "REDIRECT_BLOCKED",
+      `${url.href}: allowUrl threw: ${error instanceof Error ? error.message : String(error)}`,
+      { url: url.href, cause: error },
+    );
+  }
+  if (!allowed) {
+    throw new TrawlError(
+      "REDIRECT_BLOCKED",
+      `${url.href}: refused by allowUrl${from ? ` (redirect target of ${from.href})` : ""}`,
+      { url: url.href },
+    );
+  }
 }

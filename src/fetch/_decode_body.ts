@@ -18,6 +18,8 @@ export interface DecodeBodyOptions {
   encoding: string;
   /** Cap on the decompressed size, bytes. */
   maxBytes: number;
+  /** Past `maxBytes`, keep the first `maxBytes` and report them as the body (no `TOO_LARGE`). */
+  truncate: boolean;
   /** The URL, for messages. */
   url: string;
 }
@@ -26,7 +28,7 @@ export interface DecodeBodyOptions {
 export interface DecodeTarget {
   /** The whole body, decompressed. */
   decoded(body: Uint8Array): void;
-  /** `TOO_LARGE` past the cap, or `NETWORK_ERROR` for a body that does not decode. */
+  /** `TOO_LARGE` past the cap, or `DECODE_ERROR` for a body that does not decode. */
   failed(error: TrawlError): void;
   /** Stop sending chunks: the decoder's input buffer is full. */
   pause(): void;
@@ -102,6 +104,19 @@ export class BodyDecoder {
     else this.#zlib.end();
   }
 
+  /**
+   * Stop here and report what was decoded so far as the body (the wire cap was
+   * reached with `truncate`; zlib may still hold back a little of its input).
+   */
+  cut(): void {
+    if (this.#settled) return;
+    const size = this.#size;
+    const parts = this.#parts;
+    this.destroy();
+    this.#parts = [];
+    this.#target.decoded(concatBytes(parts, size));
+  }
+
   /** Stop decoding (the request failed); nothing is reported after this. */
   destroy(): void {
     this.#settled = true;
@@ -115,10 +130,13 @@ export class BodyDecoder {
       .on("error", (error: unknown) => {
         const { url, encoding } = this.#options;
         this.#finish(
-          new TrawlError("NETWORK_ERROR", `${url}: cannot decode ${encoding} body`, {
-            url,
-            cause: error,
-          }),
+          new TrawlError(
+            "DECODE_ERROR",
+            `${url}: cannot decode the ${encoding} body: ${
+              error instanceof Error ? error.message : String(error)
+            }`,
+            { url, cause: error },
+          ),
         );
       })
       .on("end", () => this.#finish(null));
@@ -128,10 +146,15 @@ export class BodyDecoder {
 
   #onDecoded(out: Buffer): void {
     if (this.#settled) return;
-    this.#size += out.length;
     const { maxBytes, url } = this.#options;
-    if (this.#size <= maxBytes) this.#parts.push(out);
-    else {
+    if (this.#size + out.length <= maxBytes) {
+      this.#size += out.length;
+      this.#parts.push(out);
+    } else if (this.#options.truncate) {
+      this.#parts.push(out.subarray(0, maxBytes - this.#size));
+      this.#size = maxBytes;
+      this.#finish(null);
+    } else {
       this.#finish(
         new TrawlError(
           "TOO_LARGE",
@@ -149,6 +172,8 @@ export class BodyDecoder {
       this.#target.failed(error);
     } else {
       this.#settled = true;
+      // A cut body stops zlib now; a complete one has ended it already.
+      this.#zlib?.on("error", noop).destroy();
       this.#target.decoded(concatBytes(this.#parts, this.#size));
     }
     this.#parts = [];

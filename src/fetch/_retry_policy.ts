@@ -1,6 +1,6 @@
 /**
- * What is retried and how long to wait: full-jitter exponential backoff and
- * `Retry-After`.
+ * What is retried and how long to wait: full-jitter exponential backoff, and
+ * `Retry-After` read.
  *
  * @module
  */
@@ -35,16 +35,15 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 }
 
 /**
- * The wait before retry number `retry` (0 = first retry): `Retry-After` capped at
- * `maxMs` when given, else full jitter `random(0, min(maxMs, baseMs * 2^retry))`.
+ * The backoff before retry number `retry` (0 = first retry): full jitter,
+ * `random(0, min(maxMs, baseMs * 2^retry))`. A `Retry-After` is not part of it:
+ * the host policy holds the host for that long, and the retry waits for its permit.
  */
 export function retryDelayMs(
   retry: number,
   baseMs: number,
   maxMs: number,
-  retryAfterMs: number | null,
   random: () => number = Math.random,
 ): number {
-  if (retryAfterMs !== null) return Math.min(retryAfterMs, maxMs);
   return Math.floor(random() * Math.min(maxMs, baseMs * 2 ** retry));
 }

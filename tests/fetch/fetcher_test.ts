@@ -136,13 +136,20 @@ Deno.test("fetch: Retry-After in seconds and as an HTTP-date is honoured", async
   assert.ok(times[1] - times[0] >= 900, `waited ${times[1] - times[0]} ms`);
 });
 
-Deno.test("fetch: Retry-After is capped at maxRetryDelayMs", async () => {
+Deno.test("fetch: a Retry-After over maxRetryAfterMs ends the URL with RETRY_AFTER_TOO_LONG", async () => {
   await using server = startFixture();
-  await using f = createFetcher({ ...FAST, maxRetryDelayMs: 50 });
+  await using f = createFetcher({ ...FAST, maxRetryAfterMs: 60_000 });
+  const t0 = performance.now();
   const r = await f.fetch(`${server.origin}/retry-after?secs=3600`);
-  assert.equal(r.status, 200);
-  const times = server.arrivals.get("/retry-after")!;
-  assert.ok(times[1] - times[0] < 1000);
+  assert.ok(performance.now() - t0 < 1000, "not waited for");
+  assert.equal(r.error?.code, "RETRY_AFTER_TOO_LONG");
+  assert.match(r.error!.message, /3600 s/);
+  assert.match(r.error!.message, /maxRetryAfterMs 60000/);
+  assert.match(r.error!.message, /--max-retry-after/);
+  assert.equal(r.status, 429);
+  assert.equal(r.headers["retry-after"], "3600");
+  assert.equal(r.attempts, 1);
+  assert.equal(server.hits.get("/retry-after?secs=3600"), 1);
 });
 
 Deno.test("fetch: a 429 with Retry-After pauses that host only", async () => {
@@ -218,21 +225,23 @@ Deno.test("fetch: a drip-fed body within the idle timeout is read; a stalled one
   assert.equal(r.body.length, 0);
 });
 
-Deno.test("fetch: the total deadline is DEADLINE, across retries", async () => {
+Deno.test("fetch: timeoutMs is the deadline of one attempt (DEADLINE, not retried); waits are not counted", async () => {
   await using server = startFixture();
   await using f = createFetcher({ ...FAST, timeoutMs: 250, headersTimeoutMs: 10_000 });
+  const t0 = performance.now();
   const r = await f.fetch(`${server.origin}/stall`);
   assert.equal(r.error?.code, "DEADLINE");
-  await using g = createFetcher({
-    ...FAST,
-    timeoutMs: 300,
-    retryBaseMs: 10_000,
-    maxRetryDelayMs: 10_000,
-  });
-  const t0 = performance.now();
-  const r2 = await g.fetch(`${server.origin}/status/503`);
-  assert.equal(r2.error?.code, "DEADLINE");
+  assert.match(r.error!.message, /250 ms/);
+  assert.equal(r.attempts, 1);
+  assert.equal(server.hits.get("/stall"), 1);
   assert.ok(performance.now() - t0 < 2000);
+  // A Retry-After (1 s) longer than the deadline (300 ms) is waited for, and the retry succeeds.
+  await using g = createFetcher({ ...FAST, timeoutMs: 300 });
+  const r2 = await g.fetch(`${server.origin}/retry-after?secs=1&status=503`);
+  assert.equal(r2.error, null);
+  assert.equal(r2.status, 200);
+  assert.equal(r2.attempts, 2);
+  assert.ok(r2.timings.totalMs >= 900, `${r2.timings.totalMs} ms`);
 });
 
 Deno.test("fetch: a caller's abort gives ABORTED, also during a backoff wait", async () => {
@@ -262,6 +271,8 @@ Deno.test("fetch: a caller's abort gives ABORTED, also during a backoff wait", a
 
 Deno.test("fetch: a backoff wait does not hold the global slot", async () => {
   await using server = startFixture();
+  // Another host: the one retrying is held back by the policy's 503 backoff as well.
+  await using other = startFixture();
   await using f = createFetcher({
     ...FAST,
     maxInFlight: 1,
@@ -274,8 +285,8 @@ Deno.test("fetch: a backoff wait does not hold the global slot", async () => {
     const retrying = f.fetch(`${server.origin}/flaky?fail=1&status=503`);
     await new Promise((r) => setTimeout(r, 50));
     const t0 = performance.now();
-    const other = await f.fetch(`${server.origin}/ok`);
-    assert.equal(other.status, 200);
+    const ok = await f.fetch(`${other.origin}/ok`);
+    assert.equal(ok.status, 200);
     assert.ok(performance.now() - t0 < 300, "the other request ran during the backoff");
     assert.equal((await retrying).status, 200);
   } finally {
@@ -468,7 +479,8 @@ Deno.test("fetch: a cap over the open-file limit is refused with FD_LIMIT", () =
   );
   assert.throws(
     () => createFetcher({ maxInFlight: 0 }),
-    (e: unknown) => e instanceof TrawlError && e.code === "INVALID_OPTION",
+    (e: unknown) =>
+      e instanceof RangeError && e.message === "maxInFlight must be an integer >= 1: received 0",
   );
 });
 

@@ -1,7 +1,7 @@
 // --proxy / FetcherOptions.proxy through a real (tiny) proxy on loopback: it answers CONNECT by
 // tunnelling to the target, and absolute-form requests by forwarding them, recording each.
 import assert from "node:assert/strict";
-import { createFetcher } from "../../mod.ts";
+import { createFetcher } from "../../src/fetch/fetcher.ts";
 import { startBacklogFull } from "./_fixture.ts";
 
 function startProxy() {
