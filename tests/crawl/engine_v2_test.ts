@@ -138,7 +138,9 @@ Deno.test("a redirect out of the crawl's scope is not fetched, and the record sa
     if (path === "/robots.txt") return new Response("", { status: 404 });
     if (path === "/") return html('<a href="/away">away</a><a href="/private/x">x</a>');
     if (path === "/away") {
-      return new Response(null, { status: 302, headers: { location: `${other.url}/page` } });
+      // Another hostname (scope "host" compares hostnames, not ports).
+      const elsewhere = other.url.replace("127.0.0.1", "localhost");
+      return new Response(null, { status: 302, headers: { location: `${elsewhere}/page` } });
     }
     if (path === "/private/x") {
       return new Response(null, { status: 302, headers: { location: "/private/y" } });
