@@ -60,6 +60,8 @@ const FETCHED_TYPES: ReadonlySet<string> = new Set([
   "text/plain",
 ]);
 const MAX_PARSE_BACKLOG_PAGES = 4096;
+/** URLs queued in the frontier before seed intake pauses (seeds wait; they are not dropped). */
+const SEED_PAUSE_AT = 10_000;
 /**
  * Pages posted ahead to each parse worker. Under fetch load the main thread runs in
  * 10-40 ms stretches (undici's tick queues, GC); 16 small pages are ~4 ms of work, so
@@ -156,6 +158,18 @@ class Crawl implements CrawlRun {
       maxPages: o.maxPages,
       maxPagesPerHost: o.maxPagesPerHost,
       maxUrlLength: o.maxUrlLength,
+      maxQueued: o.maxQueued,
+      maxQueuedPerHost: o.maxQueuedPerHost,
+      onAdded: (host, count) => emit({ type: "queued", host, count }),
+      onDropped: (reason, example) =>
+        o.onWarning?.(
+          reason === "trap"
+            ? `dropping links whose path looks like a spider trap (a segment repeated 3 times, ` +
+              `or over 32 segments), e.g. ${example}; counted as "trap" in the link stats`
+            : `the frontier holds --max-queued ${o.maxQueued} URLs (or --max-queued-per-host ` +
+              `${o.maxQueuedPerHost} of one host): dropping new links, e.g. ${example}; counted ` +
+              `as "overQueue"; raise them, or crawl with --state to keep the queue on disk`,
+        ),
     });
     const ownPolicy = o.hostPolicy === undefined;
     const policy = o.hostPolicy ?? createMemoryHostPolicy({
@@ -170,6 +184,8 @@ class Crawl implements CrawlRun {
     const guard = createAddressGuard({ allowPrivate: o.allowPrivate });
     const fetcher = createFetcher({
       maxInFlight: o.maxInFlight,
+      // Connections per origin: the policy holds the per-host cap; the pool must not bind first.
+      maxPerHost: o.maxPerHost,
       hostPolicy: policy,
       timeoutMs: o.timeoutMs,
       connectTimeoutMs: o.connectTimeoutMs,
@@ -233,7 +249,7 @@ class Crawl implements CrawlRun {
       pool,
       pipeline,
       maxInFlight: o.maxInFlight,
-      maxQueued: o.maxQueued,
+      seedPauseAt: Math.min(o.maxQueued, SEED_PAUSE_AT),
       abort,
       emit,
       onWarning: o.onWarning,

@@ -122,8 +122,15 @@ export interface CrawlOptions {
   maxPages?: number;
   /** Stop admitting URLs of one host after this many (`--max-pages-per-host`). @default {Infinity} */
   maxPagesPerHost?: number;
-  /** URLs waiting in the frontier before seed intake pauses (`--max-queued`). @default {10000} */
+  /**
+   * Most URLs waiting in the frontier (`--max-queued`): links beyond it are dropped,
+   * counted as `overQueue` and warned about once, so a spider trap cannot fill the
+   * memory (~200 bytes per queued URL in memory). Seed reading pauses at 10,000 (or
+   * this, if lower). @default {1000000}
+   */
   maxQueued?: number;
+  /** Most URLs of one host waiting in the frontier (`--max-queued-per-host`). @default {100000} */
+  maxQueuedPerHost?: number;
   /** Which followed links stay in the crawl (`--scope`). @default {"host"} */
   scope?: CrawlScope;
   /** Followed links must match one of these globs or `/regex/` (`--include`). @default {[]} */
@@ -229,7 +236,8 @@ export const CRAWL_DEFAULTS: ResolvedCrawlOptions = Object.freeze(
     maxDepth: 0,
     maxPages: Infinity,
     maxPagesPerHost: Infinity,
-    maxQueued: 10_000,
+    maxQueued: 1_000_000,
+    maxQueuedPerHost: 100_000,
     scope: "host",
     include: Object.freeze([]),
     exclude: Object.freeze([]),
@@ -307,7 +315,8 @@ const CHECKS: { [K in keyof CrawlOptions]-?: Check<CrawlOptions[K]> } = {
   maxDepth: integer(0),
   maxPages: integer(1, true),
   maxPagesPerHost: integer(1, true),
-  maxQueued: integer(1),
+  maxQueued: integer(1, true),
+  maxQueuedPerHost: integer(1, true),
   scope: (name, value) => {
     const scopes: readonly CrawlScope[] = ["host", "domain", "origin", "all"];
     if (scopes.includes(string(name, value) as CrawlScope)) return value as CrawlScope;

@@ -12,10 +12,10 @@ import { type CrawlRecord, emptyLinkOutcome, type LinkOutcome } from "./types.ts
 import {
   addCounts,
   bucketOf,
+  BUCKETS,
   byDone,
   hostStats,
   newRow,
-  BUCKETS,
   type Row,
   time,
 } from "./_host_table.ts";
@@ -284,6 +284,8 @@ export class CrawlStats {
         l.overDepth += o.overDepth;
         l.overLimit += o.overLimit;
         l.invalid += o.invalid;
+        l.trap += o.trap;
+        l.overQueue += o.overQueue;
         return;
       }
       case "queued":

@@ -97,8 +97,10 @@ export interface PageResult {
 /**
  * How many links of a page went where. Every link lands in exactly one count,
  * checked in this order: `overDepth` (all links of a page at `maxDepth`),
- * `invalid` (unparsable, not http(s), or over `maxUrlLength`), `outOfScope`, `excluded` (include/exclude),
- * `duplicate` (seen before, or twice on the page), `overLimit` (`maxPages` or
+ * `invalid` (unparsable, not http(s), or over `maxUrlLength`), `outOfScope`,
+ * `excluded` (include/exclude), `trap` (a spider-trap path), `overQueue` (the
+ * frontier holds `maxQueued` URLs, or its host `maxQueuedPerHost`), `duplicate`
+ * (seen before, or twice on the page), `overLimit` (`maxPages` or
  * `maxPagesPerHost` reached), `added`.
  *
  * @example Log a page's links
@@ -123,6 +125,10 @@ export interface LinkOutcome {
   overLimit: number;
   /** Not an http(s) URL, or too long. */
   invalid: number;
+  /** A path that looks like a spider trap (a segment repeated 3 times, or over 32 segments). */
+  trap: number;
+  /** Dropped because the frontier held `maxQueued` URLs (or its host `maxQueuedPerHost`). */
+  overQueue: number;
 }
 
 /**
@@ -145,6 +151,8 @@ export function emptyLinkOutcome(): LinkOutcome {
     overDepth: 0,
     overLimit: 0,
     invalid: 0,
+    trap: 0,
+    overQueue: 0,
   };
 }
 

@@ -140,10 +140,34 @@ Deno.test("seed, links, frontier, retry, redirect, backoff and robots events fee
     },
     { type: "redirect", from: "http://a.test/", to: "https://a.test/", status: 301 },
     { type: "backoff", host: "a.test", delayMs: 1000, reason: "HTTP 503" },
-    { type: "robots", origin: "http://a.test", outcome: "fetched", status: 200, crawlDelayMs: null },
-    { type: "robots", origin: "http://b.test", outcome: "unavailable", status: 404, crawlDelayMs: null },
-    { type: "robots", origin: "http://c.test", outcome: "unavailable", status: 410, crawlDelayMs: null },
-    { type: "robots", origin: "http://d.test", outcome: "unreachable", status: null, crawlDelayMs: null },
+    {
+      type: "robots",
+      origin: "http://a.test",
+      outcome: "fetched",
+      status: 200,
+      crawlDelayMs: null,
+    },
+    {
+      type: "robots",
+      origin: "http://b.test",
+      outcome: "unavailable",
+      status: 404,
+      crawlDelayMs: null,
+    },
+    {
+      type: "robots",
+      origin: "http://c.test",
+      outcome: "unavailable",
+      status: 410,
+      crawlDelayMs: null,
+    },
+    {
+      type: "robots",
+      origin: "http://d.test",
+      outcome: "unreachable",
+      status: null,
+      crawlDelayMs: null,
+    },
   ];
   events.forEach(stats.handle);
   const s = stats.snapshot();

@@ -114,7 +114,8 @@ const LIMITS: Row[] = [
       ? "from --concurrency"
       : byDefault("maxIdleSockets"),
   ],
-  ["    --max-queued N", "URLs waiting before seed reading pauses", byDefault("maxQueued")],
+  ["    --max-queued N", "URLs waiting; new links beyond are dropped", byDefault("maxQueued")],
+  ["    --max-queued-per-host N", "the same, per host", byDefault("maxQueuedPerHost")],
 ];
 
 const FOLLOWING: Row[] = [

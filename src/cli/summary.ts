@@ -62,7 +62,10 @@ export function formatSummary(s: CrawlStatsSnapshot, options: SummaryOptions = {
       followed
         ? `  links:     ${l.found} found, ${l.added} queued, ${l.duplicate} duplicate, ` +
           `${l.outOfScope} out of scope, ${l.excluded} excluded, ${l.overDepth} too deep, ` +
-          `${l.overLimit} over limits, ${l.invalid} invalid`
+          `${l.overLimit} over limits, ${l.invalid} invalid` +
+          (l.trap + l.overQueue > 0
+            ? `, ${l.trap} trap paths, ${l.overQueue} over the queue bound`
+            : "")
         : `  links:     ${l.found} found and not followed: add --depth 1 (or more) to follow them`,
     );
   }

@@ -40,7 +40,7 @@ export interface EngineParts {
   /** URLs in flight at once (`maxInFlight`). */
   maxInFlight: number;
   /** URLs queued in the frontier before seed intake pauses. */
-  maxQueued: number;
+  seedPauseAt: number;
   /** The crawl's abort controller (aborting ends requests in flight as ABORTED). */
   abort: AbortController;
   /** Sends a crawl event to the stats and the user's listener. */
@@ -198,7 +198,7 @@ export class CrawlEngine implements SeedPumpHost {
     const { frontier, policy, pipeline, abort } = this.#p;
     const signal = abort.signal;
     let seedsDone = false;
-    const pump = pumpSeeds(this.#seeds, frontier, this, this.#p.maxQueued)
+    const pump = pumpSeeds(this.#seeds, frontier, this, this.#p.seedPauseAt)
       .then((ended) => ended && this.#p.onSeedsRead())
       .catch((error) => {
         // A seed source that fails (an unreadable file, say) is fatal.

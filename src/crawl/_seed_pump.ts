@@ -1,6 +1,6 @@
 /**
  * The seed pump: feeds seeds to the frontier as a stream, pausing while the
- * frontier holds `maxQueued` URLs and stopping for good once `maxPages` URLs are
+ * frontier holds `pauseAt` URLs and stopping for good once `maxPages` URLs are
  * admitted (a 10-million-line file is not read to the end for nothing).
  *
  * @module
@@ -49,14 +49,14 @@ export async function pumpSeeds(
   seeds: SeedSource,
   frontier: Frontier,
   host: SeedPumpHost,
-  maxQueued: number,
+  pauseAt: number,
 ): Promise<boolean> {
   const it = toAsyncIterator(seeds);
   let ended = false;
   try {
     while (!host.stopping && !frontier.full) {
       const changed = host.changed();
-      if ((await frontier.counts()).queued >= maxQueued) {
+      if ((await frontier.counts()).queued >= pauseAt) {
         await changed;
         continue;
       }
@@ -79,7 +79,6 @@ export async function pumpSeeds(
     const outcome = await frontier.addSeed(seed.url);
     if (outcome.ok) {
       host.emit({ type: "seed", url: seed.url, outcome: "added" });
-      host.emit({ type: "queued", host: outcome.entry.host, count: 1 });
       host.notify();
       return;
     }
@@ -94,7 +93,11 @@ export async function pumpSeeds(
     host.emit({ type: "seed", url: seed.url, outcome: "invalid" });
     const where = seed.line === undefined ? "seed" : `line ${seed.line}`;
     host.warn(`${where}: ${outcome.error.message}`);
-    host.output(failureRecord(invalidSeedId(seed.url, seed.line), seed.url, 0, outcome.error));
+    // Recorded once per crawl: a resumed crawl reads its seeds again.
+    const id = invalidSeedId(seed.url, seed.line);
+    if (await frontier.claim(`invalid-seed:${id}`)) {
+      host.output(failureRecord(id, seed.url, 0, outcome.error));
+    }
   }
 }
 

@@ -15,7 +15,7 @@ import type { ParsePool } from "../parse/parse_pool.ts";
 import type { HostPermit, HostPolicy, PermitSlot } from "../policy/host_policy.ts";
 import type { RobotsCache } from "../robots/robots_cache.ts";
 import { serializeError, TrawlError } from "../trawl_error.ts";
-import type { CrawlRecord, FetchResult } from "../types.ts";
+import { type CrawlRecord, emptyLinkOutcome, type FetchResult } from "../types.ts";
 import { failureRecord, recordId, robotsRefusal } from "./_records.ts";
 
 /** HTML media types: the only bodies parsed. */
@@ -167,15 +167,7 @@ export class UrlPipeline {
       type: "links",
       url: record.url,
       found,
-      outcome: outcome ?? {
-        added: 0,
-        duplicate: 0,
-        outOfScope: 0,
-        excluded: 0,
-        overDepth: found,
-        overLimit: 0,
-        invalid: 0,
-      },
+      outcome: outcome ?? { ...emptyLinkOutcome(), overDepth: found },
     });
   }
 

@@ -26,6 +26,23 @@ const SCOPE_WORDS: Readonly<Record<FrontierScope, string>> = {
   all: "anything",
 };
 
+/**
+ * A path that looks like a spider trap: a segment repeated 3 times (a relative link
+ * that keeps appending itself: `/a/b/a/b/a/`), or more than 32 segments.
+ */
+function isTrap(path: string): boolean {
+  const segments = path.split("/");
+  if (segments.length > 33) return true;
+  const counts = new Map<string, number>();
+  for (const segment of segments) {
+    if (segment === "") continue;
+    const n = (counts.get(segment) ?? 0) + 1;
+    if (n >= 3) return true;
+    counts.set(segment, n);
+  }
+  return false;
+}
+
 function hostnameOf(url: string): string | null {
   try {
     return new URL(url).hostname;
@@ -56,6 +73,23 @@ export interface FrontierOptions {
   maxPagesPerHost?: number;
   /** Longest normalized URL accepted, in characters. @default {2083} */
   maxUrlLength?: number;
+  /**
+   * Most URLs waiting in the store: links beyond it are dropped (`overQueue`) rather
+   * than letting a spider trap fill the memory. Read from the store at most every
+   * 100 ms, so it can be passed by a few pages' links. @default {Infinity}
+   */
+  maxQueued?: number;
+  /** Most URLs of one host waiting (counted by this frontier since it started). @default {Infinity} */
+  maxQueuedPerHost?: number;
+  /**
+   * Drop links whose path looks like a spider trap (`trap`): a segment repeated 3
+   * times (`/a/b/a/b/a/`) or more than 32 segments. @default {true}
+   */
+  trapFilter?: boolean;
+  /** Told of URLs admitted to the store, per host (seeds and links). @default {undefined} */
+  onAdded?: (host: string, count: number) => void;
+  /** Told once, the first time links are dropped for a reason (`trap`, `overQueue`). @default {undefined} */
+  onDropped?: (reason: "trap" | "overQueue", example: string) => void;
 }
 
 /**
@@ -133,6 +167,11 @@ export interface Frontier {
   markSeen(raw: string): Promise<boolean>;
   /** Running totals over every `addLinks` call (a copy). */
   readonly stats: LinkOutcome;
+  /**
+   * Record `key` (any text, not a URL: an invalid seed line's id, say) as seen and
+   * done; `true` the first time. Lets a resumed crawl recognise what it recorded.
+   */
+  claim(key: string): Promise<boolean>;
   /** Whether `maxPages` URLs were admitted: nothing more will be (reading more seeds is pointless). */
   readonly full: boolean;
   /** {@linkcode FrontierStore.take} */
@@ -195,6 +234,9 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
       `scope must be one of host, domain, origin, all; got ${JSON.stringify(scope)}`,
     );
   }
+  const maxQueued = checkLimit("maxQueued", options.maxQueued ?? Infinity, 1);
+  const maxQueuedPerHost = checkLimit("maxQueuedPerHost", options.maxQueuedPerHost ?? Infinity, 1);
+  const trapFilter = options.trapFilter ?? true;
   const include = compilePatterns(options.include, "include");
   const exclude = compilePatterns(options.exclude, "exclude");
 
@@ -215,6 +257,39 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
     if (scopeKeys !== null) return;
     scopeKeys = new Set(await store.scopeKeys());
     admitted = (await store.counts()).admitted;
+  }
+
+  /** URLs of each host this frontier added and has not handed out (approximate across processes). */
+  const queuedPerHost = new Map<string, number>();
+  let queuedSeen = 0;
+  let queuedAt = -Infinity;
+  const dropped = new Set<string>();
+
+  function counted(added: readonly FrontierEntry[]): void {
+    const perHost = new Map<string, number>();
+    for (const e of added) perHost.set(e.host, (perHost.get(e.host) ?? 0) + 1);
+    for (const [host, n] of perHost) {
+      queuedPerHost.set(host, (queuedPerHost.get(host) ?? 0) + n);
+      options.onAdded?.(host, n);
+    }
+    queuedSeen += added.length;
+  }
+
+  function drop(reason: "trap" | "overQueue", url: string): void {
+    if (dropped.has(reason)) return;
+    dropped.add(reason);
+    options.onDropped?.(reason, url);
+  }
+
+  /** The store's queued count, read at most every 100 ms (plus what was added since). */
+  async function queuedNow(): Promise<number> {
+    const now = performance.now();
+    if (maxQueued === Infinity) return 0;
+    if (now - queuedAt >= 100) {
+      queuedSeen = (await store.counts()).queued;
+      queuedAt = now;
+    }
+    return queuedSeen;
   }
 
   async function addScopeKey(key: string | null): Promise<void> {
@@ -256,6 +331,7 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
       // A duplicate seed still widens the scope (it may be another spelling of one).
       await addScopeKey(scopeKey(url, scope));
       if (result.added.length === 0) return { ok: false, duplicate: true };
+      counted(result.added);
       return { ok: true, entry: result.added[0] };
     });
   }
@@ -288,8 +364,14 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
         else if (scope !== "all" && !scopeKeys!.has(scopeKey(parsed.url, scope)!)) {
           outcome.outOfScope++;
         } else if (!admits(parsed.href)) outcome.excluded++;
-        else if (unique.has(parsed.href)) outcome.duplicate++;
-        else {
+        else if (trapFilter && isTrap(parsed.url.pathname)) {
+          outcome.trap++;
+          drop("trap", parsed.href);
+        } else if (unique.has(parsed.href)) outcome.duplicate++;
+        else if ((queuedPerHost.get(parsed.url.host) ?? 0) >= maxQueuedPerHost) {
+          outcome.overQueue++;
+          drop("overQueue", parsed.href);
+        } else {
           unique.add(parsed.href);
           pending.push(
             referrer === undefined
@@ -298,15 +380,26 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
           );
         }
       }
-      if (pending.length > 0) {
+      if (pending.length > 0 && (await queuedNow()) >= maxQueued) {
+        outcome.overQueue += pending.length;
+        drop("overQueue", pending[0]!.url);
+      } else if (pending.length > 0) {
         const result = await store.add(pending, budgets);
         admitted = result.admitted;
+        counted(result.added);
         outcome.added = result.added.length;
         outcome.overLimit = result.overLimit;
         outcome.duplicate += pending.length - result.added.length - result.overLimit;
       }
       for (const key of Object.keys(totals) as (keyof LinkOutcome)[]) totals[key] += outcome[key];
       return outcome;
+    });
+  }
+
+  function claim(key: string): Promise<boolean> {
+    return serialized(async () => {
+      const result = await store.add([{ url: key, depth: 0, host: "" }], { done: true });
+      return result.added.length === 1;
     });
   }
 
@@ -365,6 +458,7 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
     addSeed,
     addLinks,
     checkRedirect,
+    claim,
     markSeen,
     get stats(): LinkOutcome {
       return { ...totals };
@@ -372,7 +466,16 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
     get full(): boolean {
       return admitted >= maxPages;
     },
-    take: (max, takeOptions) => store.take(max, takeOptions),
+    take: async (max, takeOptions) => {
+      const leases = await store.take(max, takeOptions);
+      for (const { entry } of leases) {
+        const n = (queuedPerHost.get(entry.host) ?? 0) - 1;
+        if (n > 0) queuedPerHost.set(entry.host, n);
+        else queuedPerHost.delete(entry.host);
+      }
+      queuedSeen -= leases.length;
+      return leases;
+    },
     done: (lease) => store.done(lease),
     release: (lease, releaseOptions) => store.release(lease, releaseOptions),
     renew: (lease) => store.renew(lease),

@@ -86,7 +86,10 @@ const BAD: Record<keyof CrawlOptions, Bad[]> = {
   maxDepth: [[NaN, RangeError, /^maxDepth must be an integer >= 0: received NaN$/]],
   maxPages: [[0, RangeError, /^maxPages must be an integer >= 1 or Infinity: received 0$/]],
   maxPagesPerHost: [[-Infinity, RangeError, /^maxPagesPerHost must be .*received -Infinity$/]],
-  maxQueued: [[0, RangeError, /^maxQueued must be an integer >= 1: received 0$/]],
+  maxQueued: [[0, RangeError, /^maxQueued must be an integer >= 1 or Infinity: received 0$/]],
+  maxQueuedPerHost: [
+    [1.5, RangeError, /^maxQueuedPerHost must be an integer >= 1 or Infinity: received 1.5$/],
+  ],
   scope: [
     ["planet", RangeError, /^scope must be one of host, domain, origin, all: received "planet"$/],
     [1, TypeError, /^scope must be a string: received 1$/],
@@ -220,7 +223,8 @@ Deno.test("crawl options: defaults come from CRAWL_DEFAULTS and match the docume
       maxDepth: 0,
       maxPages: Infinity,
       maxPagesPerHost: Infinity,
-      maxQueued: 10_000,
+      maxQueued: 1_000_000,
+      maxQueuedPerHost: 100_000,
       scope: "host",
       include: [],
       exclude: [],
