@@ -136,6 +136,8 @@ function writtenHost(input: string): string | null {
  * both most often typos.
  */
 function numericHostHint(input: string, hostname: string): string | null {
+  // The usual case, cheaply: the dotted address is written in the input itself.
+  if (!hostname.startsWith("0.") && input.includes(hostname)) return null;
   const written = writtenHost(input);
   let bare = written !== null && BARE_NUMBER.test(written);
   if (bare) {

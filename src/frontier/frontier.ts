@@ -26,19 +26,38 @@ const SCOPE_WORDS: Readonly<Record<FrontierScope, string>> = {
   all: "anything",
 };
 
+/** Segment bounds of the path being checked by {@linkcode isTrap} (reused: no allocation per link). */
+const STARTS: number[] = [];
+const ENDS: number[] = [];
+
 /**
  * A path that looks like a spider trap: a segment repeated 3 times (a relative link
- * that keeps appending itself: `/a/b/a/b/a/`), or more than 32 segments.
+ * that keeps appending itself: `/a/b/a/b/a/`), or more than 32 segments. Runs for
+ * every link: one scan, no allocation; segments are compared in place.
  */
 function isTrap(path: string): boolean {
-  const segments = path.split("/");
-  if (segments.length > 33) return true;
-  const counts = new Map<string, number>();
-  for (const segment of segments) {
-    if (segment === "") continue;
-    const n = (counts.get(segment) ?? 0) + 1;
-    if (n >= 3) return true;
-    counts.set(segment, n);
+  let n = 0;
+  for (let i = 1, start = 1; i <= path.length; i++) {
+    if (i < path.length && path.charCodeAt(i) !== 47) continue; // "/"
+    if (i > start) {
+      if (n === 32) return true;
+      STARTS[n] = start;
+      ENDS[n++] = i;
+    }
+    start = i + 1;
+  }
+  if (n < 3) return false;
+  for (let a = 0; a < n - 2; a++) {
+    let repeats = 1;
+    const len = ENDS[a]! - STARTS[a]!;
+    for (let b = a + 1; b < n && repeats < 3; b++) {
+      if (
+        ENDS[b]! - STARTS[b]! === len && path.startsWith(path.slice(STARTS[a], ENDS[a]), STARTS[b])
+      ) {
+        repeats++;
+      }
+    }
+    if (repeats >= 3) return true;
   }
   return false;
 }

@@ -85,6 +85,8 @@ Deno.test("depth: links go in at depth+1 and stop past maxDepth (default 0)", as
     overDepth: 2,
     overLimit: 0,
     invalid: 0,
+    trap: 0,
+    overQueue: 0,
   });
   const leases = await f.take(10);
   assert.deepEqual(leases.map((l) => [l.entry.url, l.entry.depth]), [
@@ -396,4 +398,45 @@ Deno.test("budgets and scope live in the store: a second frontier on it continue
   assert.equal(outcome.added, 1, "the scope key of the first frontier's seed is known");
   assert.equal(outcome.overLimit, 1, "the budget continues from 2 admitted");
   assert.equal(second.full, true);
+});
+
+Deno.test("frontier bounds: trap paths and links past maxQueued / maxQueuedPerHost are dropped, counted and warned once", async () => {
+  const warned: string[] = [];
+  const added: [string, number][] = [];
+  const f = createFrontier(createMemoryFrontierStore(), {
+    maxDepth: 5,
+    scope: "all",
+    maxQueued: 4,
+    maxQueuedPerHost: 2,
+    onDropped: (reason) => warned.push(reason),
+    onAdded: (host, n) => added.push([host, n]),
+  });
+  await f.addSeed("http://a.test/");
+  const trap = await f.addLinks(0, [
+    { url: "http://a.test/x/y/x/y/x/" },
+    { url: `http://a.test/${Array.from({ length: 40 }, (_, i) => `s${i}`).join("/")}` },
+    { url: "http://a.test/fine/2024/01/01" },
+  ]);
+  assert.equal(trap.trap, 2);
+  assert.equal(trap.added, 1);
+  const perHost = await f.addLinks(0, [{ url: "http://a.test/1" }, { url: "http://b.test/1" }]);
+  assert.equal(perHost.overQueue, 1, "a.test holds 2 queued (the seed and /fine/...)");
+  assert.equal(perHost.added, 1);
+  const [lease] = await f.take(1);
+  await f.done(lease!);
+  assert.equal((await f.addLinks(0, [{ url: "http://a.test/2" }])).added, 1, "room again");
+  // 3 queued: a page's links are checked as a batch, so the bound can be passed by one page.
+  const last = await f.addLinks(0, [{ url: "http://c.test/1" }, { url: "http://c.test/2" }]);
+  assert.equal(last.added, 2);
+  await new Promise((resolve) => setTimeout(resolve, 110)); // the queued count is re-read
+  const full = await f.addLinks(0, [{ url: "http://d.test/1" }, { url: "http://d.test/2" }]);
+  assert.equal(full.overQueue, 2, "5 queued: past maxQueued");
+  assert.deepEqual(warned, ["trap", "overQueue"], "each reason warned once");
+  assert.deepEqual(added.map(([h]) => h), ["a.test", "a.test", "b.test", "a.test", "c.test"]);
+});
+
+Deno.test("frontier claim: a key is claimed once per store", async () => {
+  const store = createMemoryFrontierStore();
+  assert.equal(await createFrontier(store).claim("invalid-seed:abc"), true);
+  assert.equal(await createFrontier(store).claim("invalid-seed:abc"), false);
 });
