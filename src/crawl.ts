@@ -229,7 +229,8 @@ class Crawl implements CrawlRun {
           emit({ type: "robots", origin, outcome, status, crawlDelayMs }),
       })
       : null;
-    let engine: CrawlEngine;
+    // The pipeline and the engine call each other: the engine is made right after.
+    const engine: { current?: CrawlEngine } = {};
     const pipeline = new UrlPipeline({
       frontier,
       policy,
@@ -240,10 +241,10 @@ class Crawl implements CrawlRun {
       maxDepth: o.maxDepth,
       signal,
       emit,
-      notify: () => engine.notify(),
-      backlog: (bytes) => engine.backlog(bytes),
+      notify: () => engine.current!.notify(),
+      backlog: (bytes) => engine.current!.backlog(bytes),
     });
-    engine = new CrawlEngine(this.#seeds, {
+    engine.current = new CrawlEngine(this.#seeds, {
       frontier,
       policy,
       pool,
@@ -264,6 +265,6 @@ class Crawl implements CrawlRun {
         if (ownStore) await frontier.close();
       },
     });
-    return engine;
+    return engine.current;
   }
 }

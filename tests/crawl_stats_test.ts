@@ -96,6 +96,8 @@ Deno.test("seed, links, frontier, retry, redirect, backoff and robots events fee
         overDepth: 1,
         overLimit: 1,
         invalid: 1,
+        trap: 0,
+        overQueue: 0,
       },
     },
     {
@@ -110,6 +112,8 @@ Deno.test("seed, links, frontier, retry, redirect, backoff and robots events fee
         overDepth: 0,
         overLimit: 0,
         invalid: 0,
+        trap: 0,
+        overQueue: 0,
       },
     },
     { type: "frontier", queued: 9, inFlight: 4 },

@@ -44,7 +44,7 @@ export type CrawlCommand = Extract<CliCommand, { kind: "crawl" }>;
  * ```
  */
 export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
-  const { input, options, format, out, statsFile, quiet } = command;
+  const { input, options, statsFile, quiet } = command;
   if (input !== "-") {
     try {
       if (!(await Deno.stat(input)).isFile) throw new Error("not a file");
