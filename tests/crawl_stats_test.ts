@@ -192,6 +192,8 @@ Deno.test("seed, links, frontier, retry, redirect, backoff and robots events fee
     overDepth: 1,
     overLimit: 1,
     invalid: 1,
+    trap: 0,
+    overQueue: 0,
   });
   assert.equal(s.queued, 7, "the latest frontier event wins");
   assert.equal(s.inFlight, 2);

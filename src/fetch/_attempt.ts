@@ -111,6 +111,9 @@ export class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget, Decod
   }
 
   /** Time since the attempt was made, ms. */
+  /** When undici started writing the request (connected), `performance.now()` ms; `null` before. */
+  sentAt: number | null = null;
+
   get elapsedMs(): number {
     return performance.now() - this.#started;
   }
@@ -170,6 +173,7 @@ export class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget, Decod
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
+    this.sentAt = performance.now();
     if (this.#settled) {
       controller.abort(this.reason ?? new TrawlError("ABORTED", `${this.href}: attempt ended`));
       return;

@@ -43,6 +43,11 @@ const KIND: Readonly<Record<RequestKind, AcquireOptions>> = {
 };
 const UNUSED: RequestOutcome = { status: null, unused: true };
 const NO_RESPONSE: RequestOutcome = { status: null };
+
+/** How long ago the attempt's request was written (for the host policy's gap). */
+function sentBefore(attempt: Attempt): number | undefined {
+  return attempt.sentAt === null ? undefined : performance.now() - attempt.sentAt;
+}
 const noop = () => {};
 
 /** Sends the requests of one fetcher. */
@@ -106,9 +111,13 @@ export class Requester {
         const status = exchange.status;
         if (status === 429 || status === 503) {
           exchange.retryAfterMs = parseRetryAfter(exchange.headers["retry-after"]);
-          outcome = { status, retryAfterMs: exchange.retryAfterMs };
+          outcome = {
+            status,
+            retryAfterMs: exchange.retryAfterMs,
+            sentBeforeMs: sentBefore(attempt),
+          };
         } else {
-          outcome = { status };
+          outcome = { status, sentBeforeMs: sentBefore(attempt) };
         }
         return exchange;
       } finally {
@@ -117,8 +126,8 @@ export class Requester {
       }
     } finally {
       // A failure after the headers still tells the policy the host answered.
-      if (outcome === NO_RESPONSE && attempt!.status !== null) {
-        outcome = { status: attempt!.status };
+      if (outcome === NO_RESPONSE && attempt!.sentAt !== null) {
+        outcome = { status: attempt!.status, sentBeforeMs: sentBefore(attempt!) };
       }
       // Nobody waits for the policy's bookkeeping; a failing shared policy must not fail the fetch.
       this.#policy.release(permit, outcome).catch(noop);

@@ -208,6 +208,11 @@ export class HostState {
       if (this.grants === seq) this.lastGrantAt = prevLastGrantAt;
       return;
     }
+    const sentBefore = outcome.sentBeforeMs;
+    if (sentBefore !== undefined && sentBefore >= 0 && this.grants === seq) {
+      // The gap counts from when the request went out (after a connection's set-up, say).
+      this.lastGrantAt = Math.max(this.lastGrantAt, now - sentBefore);
+    }
     const status = outcome.status;
     if (status === 429 || status === 503) {
       this.#failure(status, seq, now, outcome.retryAfterMs ?? null, onBackoff);

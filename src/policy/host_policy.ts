@@ -108,6 +108,13 @@ export interface RequestOutcome {
   retryAfterMs?: number | null;
   /** The permit was never used for a request (no gap is charged for it). @default {false} */
   unused?: boolean;
+  /**
+   * How long before this release the request was written to its connection, ms. The
+   * gap to the host's next request then counts from that moment, not from the grant,
+   * so a new connection's set-up cannot shorten the gap the server sees.
+   * @default {undefined} (counted from the grant)
+   */
+  sentBeforeMs?: number;
 }
 
 /**

@@ -126,7 +126,7 @@ Deno.test("cli: --depth 0 tells how to follow the links it found", async () => {
   }
 });
 
-Deno.test("cli: redirects across hosts carry the final URL", async () => {
+Deno.test("cli: a seed redirecting to another site is followed with --scope all (final URL kept), refused otherwise", async () => {
   const target = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     () => new Response("<title>Over there</title>", { headers: { "content-type": "text/html" } }),
@@ -137,14 +137,19 @@ Deno.test("cli: redirects across hosts carry the final URL", async () => {
   );
   try {
     const seed = `http://127.0.0.1:${origin.addr.port}/go`;
-    const { code, stdout, stderr } = await runCli(["crawl", "-", "--quiet", "--no-robots"], {
-      stdin: seed,
-    });
+    const { code, stdout, stderr } = await runCli(
+      ["crawl", "-", "--quiet", "--no-robots", "--scope", "all"],
+      { stdin: seed },
+    );
     assert.equal(code, 0, stderr);
     const [record] = parseJsonl(stdout);
     assert.equal(record!.url, seed);
     assert.equal(record!.finalUrl, `http://localhost:${target.addr.port}/there`);
     assert.equal(record!.title, "Over there");
+    // Under the default scope (host), another hostname is out of the seeds' scope.
+    const scoped = await runCli(["crawl", "-", "--quiet", "--no-robots"], { stdin: seed });
+    const [refused] = parseJsonl(scoped.stdout) as { error: { code: string } }[];
+    assert.equal(refused!.error.code, "OUT_OF_SCOPE");
   } finally {
     await Promise.all([origin.shutdown(), target.shutdown()]);
   }
@@ -412,7 +417,7 @@ Deno.test("cli flags: a rule broken is a usage error naming the flag, not the op
     [["--per-host", "0"], "--per-host must be an integer >= 1: received 0"],
     [["--timeout", "0"], "--timeout must be a number of ms > 0 and <= 2147483647: received 0"],
     [["--connect-timeout", "0"], "--connect-timeout must be a number of ms > 0"],
-    [["--max-queued", "0"], "--max-queued must be an integer >= 1: received 0"],
+    [["--max-queued", "0"], "--max-queued must be an integer >= 1 or Infinity: received 0"],
     [["--max-url-length", "0"], "--max-url-length must be an integer >= 1: received 0"],
     [["--max-bytes", "0KB"], "--max-bytes must be an integer >= 1: received 0"],
     [["--global-rate", "500/s"], "--global-rate must be at most 200 requests per second"],

@@ -48,6 +48,19 @@ Deno.test("memory policy: the gap on an injected clock, and nextReadyMs to the m
   await policy.close();
 });
 
+Deno.test("memory policy: the gap counts from when the request went out (sentBeforeMs), not from a grant made earlier", async () => {
+  const { c, policy } = withClock({ delayMs: 100 });
+  const a = await policy.tryAcquire("a.test");
+  c.t += 30; // released 30 ms after the grant; the request went out 10 ms before that
+  await policy.release(a!, { status: 200, sentBeforeMs: 10 });
+  assert.equal(policy.nextReadyMs(), 90, "100 ms from the send at +20");
+  c.t += 89;
+  assert.equal(await policy.tryAcquire("a.test"), null);
+  c.t += 1;
+  assert.ok(await policy.tryAcquire("a.test"));
+  await policy.close();
+});
+
 Deno.test("memory policy: real-time gaps between grants are at least delayMs", async () => {
   const policy = createMemoryHostPolicy({ delayMs: 15, maxPerHost: 8 });
   const start = performance.now();
