@@ -219,11 +219,14 @@ class TrawlFetcher implements Fetcher {
     let limits = this.#limits;
     let headers = this.#o.headers;
     try {
-      if (options.maxBytes !== undefined || options.truncate !== undefined) {
+      const robots = options.kind === "robots";
+      if (options.maxBytes !== undefined || options.truncate !== undefined || robots) {
         limits = {
           ...limits,
           maxBytes: integerAtLeast("maxBytes", options.maxBytes ?? limits.maxBytes, 0),
           truncate: options.truncate === true,
+          // robots.txt is read whatever type it is served as (RFC 9309 asks for none).
+          allowContentType: robots ? undefined : limits.allowContentType,
         };
       }
       if (options.headers !== undefined) headers = mergeHeaders(headers, options.headers);

@@ -143,7 +143,8 @@ export interface FetchOptions {
   headers?: Record<string, string>;
   /**
    * What the fetch is for: `"robots"` makes every request of it (retries and
-   * redirect hops too) a robots.txt request for the host policy. @default {"page"}
+   * redirect hops too) a robots.txt request for the host policy, and reads its body
+   * whatever its content type (`allowContentType` does not apply). @default {"page"}
    */
   kind?: "page" | "robots";
   /**

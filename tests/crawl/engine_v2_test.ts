@@ -342,3 +342,23 @@ Deno.test("onEvent delivers retry, redirect, backoff, robots, request and record
     await site.server.shutdown();
   }
 });
+
+Deno.test("robots.txt served as application/octet-stream is still read (the content-type filter is for pages)", async () => {
+  const site = serve((request) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/robots.txt") {
+      return new Response("User-agent: *\nDisallow: /private\n", {
+        headers: { "content-type": "application/octet-stream" },
+      });
+    }
+    return html(`<title>${path}</title>`);
+  });
+  try {
+    const records = await collect(crawl([`${site.url}/open`, `${site.url}/private`]));
+    const byPath = new Map(records.map((r) => [new URL(r.url).pathname, r]));
+    assert.equal(byPath.get("/open")?.status, 200);
+    assert.equal(byPath.get("/private")?.error?.code, "ROBOTS_DISALLOWED");
+  } finally {
+    await site.server.shutdown();
+  }
+});
