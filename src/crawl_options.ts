@@ -112,8 +112,9 @@ export interface CrawlOptions {
   /** Largest body accepted, bytes, on the wire and decompressed (`--max-bytes`). @default {10485760} */
   maxBytes?: number;
   /**
-   * Idle keep-alive connections kept open (`--max-idle-sockets`).
-   * @default {undefined} (the fetch layer derives it from `maxInFlight`)
+   * Idle keep-alive connections kept open over all hosts (`--max-idle-sockets`): the
+   * bound that keeps memory from growing with the number of hosts crawled.
+   * @default {undefined} (2 x `maxInFlight`, at least 64)
    */
   maxIdleSockets?: number;
   /** Link depth to follow from the seeds; 0 fetches only the seeds (`--depth`). @default {0} */

@@ -110,9 +110,7 @@ const LIMITS: Row[] = [
   [
     "    --max-idle-sockets N",
     "idle keep-alive connections kept open",
-    CRAWL_DEFAULTS.maxIdleSockets === undefined
-      ? "from --concurrency"
-      : byDefault("maxIdleSockets"),
+    CRAWL_DEFAULTS.maxIdleSockets === undefined ? "2 x --concurrency" : byDefault("maxIdleSockets"),
   ],
   ["    --max-queued N", "URLs waiting; new links beyond are dropped", byDefault("maxQueued")],
   ["    --max-queued-per-host N", "the same, per host", byDefault("maxQueuedPerHost")],
