@@ -321,7 +321,7 @@ Deno.test("help: shows every flag and each default read from CRAWL_DEFAULTS", ()
     const value = CRAWL_DEFAULTS[option as keyof CrawlOptions];
     if (option === "robots") assert.match(text, /\[robots\.txt obeyed\]/);
     else if (option === "allowPrivate") assert.match(text, /\[blocked\]/);
-    else if (option === "maxIdleSockets") assert.match(text, /\[from --concurrency\]/);
+    else if (option === "maxIdleSockets") assert.match(text, /\[2 x --concurrency\]/);
     else assert.ok(text.includes(`[${formatDefault(value)}`), `${flag} shows its default: ${text}`);
   }
   // The values themselves, as a reader sees them.
