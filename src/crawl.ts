@@ -234,7 +234,6 @@ class Crawl implements CrawlRun {
     const pipeline = new UrlPipeline({
       frontier,
       policy,
-      guard,
       fetcher,
       pool,
       robots,
@@ -254,6 +253,9 @@ class Crawl implements CrawlRun {
       abort,
       emit,
       onWarning: o.onWarning,
+      // A seed on a private address lets its own crawl reach that address (also when a
+      // resumed crawl reads it again: it is then already in the frontier).
+      onSeed: (url) => guard.allowAddressesOf(url).catch(() => {}),
       onSeedsRead: () => {
         if (o.maxDepth === 0) {
           stats.total = stats.seeds - stats.duplicateSeeds - stats.overLimitSeeds;

@@ -46,6 +46,8 @@ export interface EngineParts {
   /** Sends a crawl event to the stats and the user's listener. */
   emit(event: CrawlEvent): void;
   onWarning: ((message: string) => void) | undefined;
+  /** A valid seed was read (see `SeedPumpHost.seedRead`). */
+  onSeed(url: string): Promise<void>;
   /** The seed source was read to its end (the count of URLs is known when no link is followed). */
   onSeedsRead(): void;
   /** Closes what the wiring opened (fetcher, pool, policy, store), once the loop is over. */
@@ -75,6 +77,8 @@ export class CrawlEngine implements SeedPumpHost {
   #unacked = 0;
   /** The parts were closed (the loop is over). */
   #closed = false;
+  /** Resolved once the first batch of seeds is read: a resumed crawl's seeds first re-grant what they grant. */
+  #started = Promise.withResolvers<void>();
   /** Resolved (and replaced) whenever anything changes: a record, a finished task, a seed, stop(). */
   #changed = Promise.withResolvers<void>();
 
@@ -107,6 +111,14 @@ export class CrawlEngine implements SeedPumpHost {
 
   warn(message: string): void {
     this.#p.onWarning?.(message);
+  }
+
+  seedRead(url: string): Promise<void> {
+    return this.#p.onSeed(url);
+  }
+
+  started(): void {
+    this.#started.resolve();
   }
 
   output(record: CrawlRecord): void {
@@ -210,6 +222,7 @@ export class CrawlEngine implements SeedPumpHost {
         this.notify();
       });
     try {
+      await Promise.race([this.#started.promise, pump]);
       while (!signal.aborted) {
         while (!this.stopping && !this.needsBackout()) {
           const excludeHosts = await policy.blockedHosts();

@@ -36,6 +36,14 @@ export interface SeedPumpHost {
   output(record: CrawlRecord): void;
   /** Tell a human (an invalid seed line). */
   warn(message: string): void;
+  /**
+   * A valid seed was read (new or already in the frontier: a resumed crawl reads its
+   * seeds again). Awaited before the next seed: what a seed grants its crawl (reaching
+   * its own private address) must hold before its host's URLs are fetched.
+   */
+  seedRead(url: string): Promise<void>;
+  /** The first batch of seeds was read (or the source ended): the crawl may start taking URLs. */
+  started(): void;
 }
 
 const BATCH = 64;
@@ -64,19 +72,23 @@ export async function pumpSeeds(
         const next = await it.next();
         if (next.done) {
           ended = true;
+          host.started();
           return true;
         }
         await addSeed(typeof next.value === "string" ? { url: next.value } : next.value);
         if (frontier.full || host.stopping) break;
       }
+      host.started();
     }
   } finally {
+    host.started();
     if (!ended) await it.return?.();
   }
   return false;
 
   async function addSeed(seed: Seed): Promise<void> {
     const outcome = await frontier.addSeed(seed.url);
+    if (outcome.ok || outcome.duplicate) await host.seedRead(seed.url);
     if (outcome.ok) {
       host.emit({ type: "seed", url: seed.url, outcome: "added" });
       host.notify();

@@ -10,7 +10,6 @@ import type { CrawlEvent } from "../crawl_events.ts";
 import type { Fetcher } from "../fetch/fetcher.ts";
 import type { Frontier } from "../frontier/frontier.ts";
 import type { Lease } from "../frontier/frontier_store.ts";
-import type { AddressGuard } from "../guard/address_guard.ts";
 import type { ParsePool } from "../parse/parse_pool.ts";
 import type { HostPermit, HostPolicy, PermitSlot } from "../policy/host_policy.ts";
 import type { RobotsCache } from "../robots/robots_cache.ts";
@@ -25,7 +24,6 @@ const HTML_TYPES: ReadonlySet<string> = new Set(["text/html", "application/xhtml
 export interface PipelineParts {
   frontier: Frontier;
   policy: HostPolicy;
-  guard: AddressGuard;
   fetcher: Fetcher;
   pool: ParsePool;
   robots: RobotsCache | null;
@@ -85,8 +83,6 @@ export class UrlPipeline {
     let result: FetchResult | null = null;
     let record: CrawlRecord;
     try {
-      // A seed on a private address lets its own crawl reach that address.
-      if (depth === 0) await p.guard.allowAddressesOf(url).catch(() => {});
       if (p.robots) {
         const verdict = p.robots.peek(url) ??
           await p.robots.check(url, { signal: p.signal, permit: slot });
