@@ -92,6 +92,11 @@ export {
   createMemoryFrontierStore,
   type MemoryFrontierStoreOptions,
 } from "./src/frontier/memory_frontier_store.ts";
+export {
+  createSqliteFrontierStore,
+  type SqliteFrontierStore,
+  type SqliteFrontierStoreOptions,
+} from "./src/frontier/sqlite_frontier_store.ts";
 
 // Politeness and safety: the per-host policy contract and its in-memory default.
 export type {
