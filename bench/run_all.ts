@@ -8,7 +8,14 @@
  */
 
 const quick = Deno.args.includes("--quick");
-const BENCHES = ["fetch_bench.ts", "parse_bench.ts", "crawl_bench.ts"];
+const BENCHES = [
+  "fetch_bench.ts",
+  "parse_bench.ts",
+  "crawl_bench.ts",
+  "hosts_bench.ts",
+  "frontier_memory_bench.ts",
+  "durable_bench.ts",
+];
 const sections: string[] = [
   "# Benchmark results",
   "",
