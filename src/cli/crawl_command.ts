@@ -58,7 +58,7 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
   let state: CrawlState | null = null;
   if (command.state !== null) {
     try {
-      const opened = await openCrawlState(command.state, stateConfig(command), {
+      const opened = await openCrawlState(command.state, await stateConfig(command), {
         fresh: command.fresh,
       });
       if (opened === "complete") {
@@ -235,11 +235,16 @@ async function openOutput(
   });
 }
 
-/** The settings a state file is bound to: what decides which URLs and which output. */
-function stateConfig(command: CrawlCommand): StateConfig {
+/**
+ * The settings a state file is bound to: what decides which URLs and which output,
+ * the seed file included (its path, size and a hash of its first MiB; stdin cannot
+ * be checked).
+ */
+async function stateConfig(command: CrawlCommand): Promise<StateConfig> {
   const o = command.options;
   return {
     seeds: command.input === "-" ? "-" : absolute(command.input),
+    "seed file": command.input === "-" ? null : await fingerprint(command.input),
     "--out": absolute(command.out!),
     "--format": command.format,
     "--depth": o.maxDepth ?? null,
@@ -253,6 +258,25 @@ function stateConfig(command: CrawlCommand): StateConfig {
     "--no-robots": o.robots === false,
     "--robots-agent": o.robotsAgent ?? null,
   };
+}
+
+/** `"<bytes> bytes, sha256 <hex of the first MiB>"`: enough to see a seed file that changed. */
+async function fingerprint(path: string): Promise<string> {
+  const file = await Deno.open(path);
+  try {
+    const head = new Uint8Array(2 ** 20);
+    let n = 0;
+    while (n < head.length) {
+      const read = await file.read(head.subarray(n));
+      if (read === null) break;
+      n += read;
+    }
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", head.subarray(0, n)));
+    const hex = Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+    return `${(await file.stat()).size} bytes, sha256 ${hex}...`;
+  } finally {
+    file.close();
+  }
 }
 
 function absolute(path: string): string {

@@ -123,3 +123,21 @@ Deno.test("durable crawl: other settings than the state's are a usage error nami
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("durable crawl: a seed file changed since the state was made is named as a difference", async () => {
+  const site = serveDemoSite({ pages: 5, slowEvery: 0 });
+  const dir = await Deno.makeTempDir();
+  try {
+    const seeds = `${dir}/seeds.txt`;
+    await Deno.writeTextFile(seeds, `${site.url}\n`);
+    const args = ["crawl", seeds, "-o", `${dir}/out.jsonl`, "--state", `${dir}/s.db`, "--quiet"];
+    assert.equal((await runCli(args)).code, 0);
+    await Deno.writeTextFile(seeds, `${site.url}\n${site.url}p/1\n`);
+    const changed = await runCli(args);
+    assert.equal(changed.code, 2);
+    assert.match(changed.stderr, /seed file: ".* bytes, sha256 .*" in the state file/);
+  } finally {
+    await site.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
