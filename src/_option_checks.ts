@@ -177,3 +177,36 @@ function distance(a: string, b: string): number {
   }
   return row[b.length];
 }
+
+/** `value` as an integer >= `min`, or a `TypeError`/`RangeError` naming `name`. */
+export function integerAtLeast(name: string, value: unknown, min: number): number {
+  if (!Number.isInteger(number(name, value)) || (value as number) < min) {
+    throw new RangeError(`${name} must be an integer >= ${min}: received ${show(value)}`);
+  }
+  return value as number;
+}
+
+/** `value` as a finite number >= 0. */
+export function finiteAtLeastZero(name: string, value: unknown): number {
+  if (!Number.isFinite(number(name, value)) || (value as number) < 0) {
+    throw new RangeError(`${name} must be a finite number >= 0: received ${show(value)}`);
+  }
+  return value as number;
+}
+
+/** `value` as a finite number > 0. */
+export function finitePositive(name: string, value: unknown): number {
+  if (!Number.isFinite(number(name, value)) || (value as number) <= 0) {
+    throw new RangeError(`${name} must be a finite number > 0: received ${show(value)}`);
+  }
+  return value as number;
+}
+
+/** `value` if absent or of `type` (`typeof`), else a `TypeError`. */
+export function optional<T>(name: string, value: unknown, type: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== type || value === null) {
+    throw new TypeError(`${name} must be a ${type}: received ${show(value)}`);
+  }
+  return value as T;
+}

@@ -10,9 +10,18 @@ import type { LookupFunction } from "node:net";
 import type { RedirectEvent, RequestEvent, ResponseEvent, RetryEvent } from "../crawl_events.ts";
 import type { HostPolicy, PermitSlot } from "../policy/host_policy.ts";
 import type { RateLimit, RequestRate } from "../policy/memory_host_policy.ts";
-import { duration, finiteAtLeastZero, integerAtLeast, optional, show } from "./_validate.ts";
+import {
+  duration as timer,
+  finiteAtLeastZero,
+  integerAtLeast,
+  optional,
+  show,
+} from "../_option_checks.ts";
 
-export { integerAtLeast } from "./_validate.ts";
+export { integerAtLeast } from "../_option_checks.ts";
+
+/** A timer duration in ms: over 0 and no longer than `setTimeout` can wait. */
+const duration = timer("positive");
 
 /** Options for `createFetcher`. */
 export interface FetcherOptions {

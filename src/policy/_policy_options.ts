@@ -6,6 +6,7 @@
 
 import type { BackoffEvent, PolitenessEvent } from "../crawl_events.ts";
 import type { MemoryHostPolicyOptions, RateLimit, RequestRate } from "./memory_host_policy.ts";
+import { finiteAtLeastZero, finitePositive, integerAtLeast, show } from "../_option_checks.ts";
 
 /** Bottleneck's safe ceiling in Deno, requests/s (it admits about 230 jobs/s). */
 export const MAX_BOTTLENECK_RATE = 200;
@@ -39,49 +40,6 @@ export interface ResolvedOptions {
   globalReservoir: { amount: number; intervalMs: number } | null;
   onEvent: ((e: BackoffEvent | PolitenessEvent) => void) | null;
   now: () => number;
-}
-
-function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "function") return "a function";
-  if (typeof value === "object" && value !== null) {
-    try {
-      return JSON.stringify(value);
-    } catch {
-      return String(value);
-    }
-  }
-  return String(value);
-}
-
-function integerAtLeast(name: string, value: unknown, min: number): number {
-  if (typeof value !== "number") {
-    throw new TypeError(`${name} must be a number: received ${show(value)}`);
-  }
-  if (!Number.isInteger(value) || value < min) {
-    throw new RangeError(`${name} must be an integer >= ${min}: received ${show(value)}`);
-  }
-  return value;
-}
-
-function finiteAtLeastZero(name: string, value: unknown): number {
-  if (typeof value !== "number") {
-    throw new TypeError(`${name} must be a number: received ${show(value)}`);
-  }
-  if (!Number.isFinite(value) || value < 0) {
-    throw new RangeError(`${name} must be a finite number >= 0: received ${show(value)}`);
-  }
-  return value;
-}
-
-function finitePositive(name: string, value: unknown): number {
-  if (typeof value !== "number") {
-    throw new TypeError(`${name} must be a number: received ${show(value)}`);
-  }
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`${name} must be a finite number > 0: received ${show(value)}`);
-  }
-  return value;
 }
 
 function object<T>(name: string, value: unknown): T {
