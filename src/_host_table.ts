@@ -26,17 +26,8 @@ function bucketValue(i: number): number {
   return ((8 + (i & 7)) << (k - 3)) + ((1 << (k - 3)) >> 1);
 }
 
-export interface Row {
-  host: string;
-  inFlight: number;
-  queued: number;
-  done: number;
-  failed: number;
-  gapMs: number;
-  backoffs: number;
-  status429: number;
-  status503: number;
-  retries: number;
+/** A host's row: the counters of {@linkcode HostStats}, and a latency histogram for its percentiles. */
+export interface Row extends Omit<HostStats, "latencyMs"> {
   latency: Uint32Array;
   /** Records in `latency`. */
   timed: number;
