@@ -84,6 +84,9 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
     run = crawl(readSeeds(input), {
       ...options,
       store: state?.store ?? options.store,
+      // With --state the queue lives on disk: no bound unless one is given.
+      maxQueued: options.maxQueued ?? (state === null ? undefined : Infinity),
+      maxQueuedPerHost: options.maxQueuedPerHost ?? (state === null ? undefined : Infinity),
       signal: abort.signal,
       onWarning: (message) => say(`${progressClear()}trawl: warning: ${message}\n`),
     });

@@ -153,6 +153,7 @@ class SqliteStore implements SqliteFrontierStore {
     db.exec(`
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = ${options.fullSync ? "FULL" : "NORMAL"};
+      PRAGMA cache_size = -32768;
       CREATE TABLE IF NOT EXISTS urls (
         id INTEGER PRIMARY KEY,
         url TEXT NOT NULL UNIQUE,
@@ -224,6 +225,7 @@ class SqliteStore implements SqliteFrontierStore {
       const maxPages = options.maxPages ?? Infinity;
       const maxPerHost = options.maxPagesPerHost ?? Infinity;
       let overLimit = 0;
+      const touched = new Set<string>();
       for (const entry of entries) {
         let onHost = 0;
         if (!options.done) {
@@ -257,8 +259,12 @@ class SqliteStore implements SqliteFrontierStore {
         this.#counts.admitted++;
         this.#counts.queued++;
         this.#admittedPerHost.set(entry.host, onHost + 1);
-        this.#s.setHostAdmitted.run(entry.host, onHost + 1);
+        touched.add(entry.host);
         this.#queued(entry, Number(lastInsertRowid));
+      }
+      // One write per host and call, not per URL (a page's links are mostly one host's).
+      for (const host of touched) {
+        this.#s.setHostAdmitted.run(host, this.#admittedPerHost.get(host)!);
       }
       return { added, overLimit, admitted: this.#counts.admitted };
     });
