@@ -55,6 +55,11 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
       return 1;
     }
   }
+  const badPath = await checkOutputs(command);
+  if (badPath !== null) {
+    say(`trawl: ${badPath}\n`);
+    return 2;
+  }
   let state: CrawlState | null = null;
   if (command.state !== null) {
     try {
@@ -261,6 +266,56 @@ async function stateConfig(command: CrawlCommand): Promise<StateConfig> {
     "--no-robots": o.robots === false,
     "--robots-agent": o.robotsAgent ?? null,
   };
+}
+
+/**
+ * What is wrong with the output, stats and state paths, checked before anything is
+ * fetched (a crawl must not run for an hour to fail at its end): a missing
+ * directory, a directory, the seed file itself, two outputs on one file. `null`
+ * when they are fine.
+ */
+async function checkOutputs(command: CrawlCommand): Promise<string | null> {
+  const paths: [flag: string, path: string | null][] = [
+    ["--out", command.out],
+    ["--stats", command.statsFile],
+    ["--state", command.state],
+  ];
+  const input = command.input === "-" ? null : await realPath(command.input);
+  const seen = new Map<string, string>();
+  for (const [flag, path] of paths) {
+    if (path === null) continue;
+    const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
+    let dirInfo: Deno.FileInfo;
+    try {
+      dirInfo = await Deno.stat(dir);
+    } catch {
+      return `${flag} ${path}: the directory ${dir} does not exist; create it first`;
+    }
+    if (!dirInfo.isDirectory) return `${flag} ${path}: ${dir} is not a directory`;
+    let real: string | null = null;
+    try {
+      const info = await Deno.stat(path);
+      if (info.isDirectory) return `${flag} ${path} is a directory: give a file name`;
+      real = await realPath(path);
+    } catch {
+      real = `${await realPath(dir)}/${path.slice(path.lastIndexOf("/") + 1)}`;
+    }
+    if (real !== null && real === input) {
+      return `${flag} ${path} is the seed file: it would be overwritten before it is read`;
+    }
+    const other = real === null ? undefined : seen.get(real);
+    if (other !== undefined) return `${flag} ${path} is also ${other}: give each its own file`;
+    if (real !== null) seen.set(real, `${flag} ${path}`);
+  }
+  return null;
+}
+
+async function realPath(path: string): Promise<string | null> {
+  try {
+    return await Deno.realPath(path);
+  } catch {
+    return null;
+  }
 }
 
 /** `"<bytes> bytes, sha256 <hex of the first MiB>"`: enough to see a seed file that changed. */

@@ -105,7 +105,11 @@ export interface FetcherOptions {
   allowContentType?: (type: string | null) => boolean;
   /** The User-Agent header. @default {"trawl/0.1 (+https://github.com/trawl)"} */
   userAgent?: string;
-  /** Extra request headers (a fetch's own `headers` go over them). @default {{}} */
+  /**
+   * Extra request headers (a fetch's own `headers` go over them). Sent by default:
+   * `User-Agent`, a browser-like `Accept` and `Accept-Encoding: gzip, deflate, br`.
+   * @default {{}}
+   */
   headers?: Record<string, string>;
   /**
    * An HTTP proxy URL (undici `ProxyAgent`). `connectTimeoutMs` then times the
@@ -356,6 +360,8 @@ export function resolveFetcherOptions(options: FetcherOptions = {}): ResolvedFet
     allowContentType: optional("allowContentType", o.allowContentType, "function"),
     headers: {
       "user-agent": userAgent,
+      // What a browser asks for (some servers answer 406 or a bare page to no Accept).
+      "accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
       "accept-encoding": "gzip, deflate, br",
       ...headersOf("headers", o.headers),
     },

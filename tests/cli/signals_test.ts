@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { serveDemoSite } from "../../examples/demo_site.ts";
-import { CLI } from "./_run.ts";
+import { CLI, runCli } from "./_run.ts";
 
 async function seedFile(urls: string[]): Promise<string> {
   const path = await Deno.makeTempFile({ suffix: ".txt" });
@@ -74,5 +74,32 @@ Deno.test("cli: after kill -9, the -o file holds what was written up to a second
     for (const line of lines) JSON.parse(line); // whole records only
   } finally {
     await site.shutdown();
+  }
+});
+
+Deno.test("cli: bad output paths are usage errors before any request: missing directory, a directory, the seed file", async () => {
+  const site = serveDemoSite({ pages: 3, slowEvery: 0 });
+  const dir = await Deno.makeTempDir();
+  try {
+    const seeds = `${dir}/urls.txt`;
+    await Deno.writeTextFile(seeds, `${site.url}\n`);
+    const cases: [string[], RegExp][] = [
+      [["-o", `${dir}/nope/out.jsonl`], /--out .*: the directory .*nope does not exist/],
+      [["-o", dir], /--out .* is a directory/],
+      [["-o", seeds], /--out .* is the seed file/],
+      [["--stats", `${dir}/missing/stats.json`], /--stats .*: the directory .* does not exist/],
+      [["-o", `${dir}/a.jsonl`, "--stats", `${dir}/a.jsonl`], /--stats .* is also --out/],
+    ];
+    for (const [flags, message] of cases) {
+      const run = await runCli(["crawl", seeds, ...flags, "--quiet"]);
+      assert.equal(run.code, 2, `${flags.join(" ")}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+      assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+    }
+    assert.equal(await Deno.readTextFile(seeds), `${site.url}\n`, "the seed file is intact");
+    assert.equal(site.hits.size, 0, "nothing was fetched");
+  } finally {
+    await site.shutdown();
+    await Deno.remove(dir, { recursive: true });
   }
 });

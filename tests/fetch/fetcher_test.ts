@@ -37,6 +37,7 @@ Deno.test("fetch: user agent, extra headers and accept-encoding are sent", async
   assert.equal(seen["user-agent"], "probe/1");
   assert.equal(seen["x-test"], "yes");
   assert.equal(seen["accept-encoding"], "gzip, deflate, br");
+  assert.match(seen["accept"], /^text\/html,application\/xhtml\+xml,/, "a browser-like Accept");
   await using d = createFetcher(FAST);
   const r2 = await d.fetch(`${server.origin}/echo`);
   assert.equal(
