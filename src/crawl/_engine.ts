@@ -14,6 +14,8 @@ import type { Lease } from "../frontier/frontier_store.ts";
 import type { ParsePool } from "../parse/parse_pool.ts";
 import type { HostPolicy } from "../policy/host_policy.ts";
 import type { CrawlRecord } from "../types.ts";
+import { serializeError } from "../trawl_error.ts";
+import { failureRecord, recordId } from "./_records.ts";
 import { pumpSeeds, type SeedPumpHost, type SeedSource } from "./_seed_pump.ts";
 import type { UrlPipeline } from "./_url_pipeline.ts";
 
@@ -238,6 +240,20 @@ export class CrawlEngine implements SeedPumpHost {
             const task = pipeline.run(lease, permit).then(
               ({ record, attempts }) =>
                 this.#push({ record, lease, attempts, host: lease.entry.host }),
+              // The pipeline records its own failures; this is a fault in a part (a shared
+              // policy that rejects, say): the URL still ends with a record, so nothing hangs.
+              (error) =>
+                this.#push({
+                  record: failureRecord(
+                    recordId(lease.entry.url),
+                    lease.entry.url,
+                    lease.entry.depth,
+                    serializeError(error, "NETWORK_ERROR"),
+                  ),
+                  lease,
+                  attempts: 0,
+                  host: lease.entry.host,
+                }),
             ).finally(() => {
               this.#tasks.delete(task);
               this.notify();
