@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { PageInput, PageResult } from "../types.ts";
+import type { PageInput } from "../types.ts";
 import { type ErrorInfo, serializeError } from "../trawl_error.ts";
 import type { CheerioAPI } from "cheerio/slim";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
