@@ -107,8 +107,14 @@ export function checkExtractor(
   module: string | URL,
   options: CheckExtractorOptions = {},
 ): Promise<ExtractorCheck> {
-  const prefixes = validateImportPrefixes(options.allowImports ?? []);
-  const url = resolveModuleUrl(module);
+  let prefixes: string[];
+  let url: string;
+  try {
+    prefixes = validateImportPrefixes(options.allowImports ?? []);
+    url = resolveModuleUrl(module);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   const key = JSON.stringify([url, prefixes]);
   let check = checks.get(key);
   if (!check) {
