@@ -135,7 +135,8 @@ export function startProcess(
     writer.abort().catch(() => {});
     if (!live) return;
     live = false;
-    const last = tail.replace(ANSI, "").trim().split("\n").filter((l) => l.trim()).at(-1) ?? "";
+    const lines = tail.replace(ANSI, "").split("\n").map((l) => l.trim()).filter((l) => l);
+    const last = lines.findLast((l) => l.startsWith("error:")) ?? lines.at(-1) ?? "";
     if (heapOom || rssKill) {
       events.death({
         kind: "oom",

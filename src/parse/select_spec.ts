@@ -181,7 +181,10 @@ export interface CheckedFields {
   data: Record<string, unknown>;
   /** Failed checks: a required field missing, a value not of its type. */
   invalid: FieldIssue[];
-  /** Each field's status: `missing` (no match, empty text, empty array), `invalid` or `ok`. */
+  /**
+   * Each field's status: `missing` (no match, empty text, empty array; an `invalid`
+   * entry too when required), `invalid` (present, not of its type) or `ok`.
+   */
   fields: Record<string, FieldStatus>;
 }
 
@@ -216,7 +219,6 @@ export function checkSelectFields(
       status[field.name] = "missing";
       if (field.required) {
         invalid.push({ path: field.name, message: `required, but no match for ${field.selector}` });
-        status[field.name] = "invalid";
       }
       continue;
     }
