@@ -58,6 +58,8 @@ export const ERROR_CODES = [
   // output sinks
   "SINK_CLOSED",
   "SINK_ERROR",
+  // parse / worker pool (appended)
+  "EXTRACT_MEMORY",
 ] as const;
 
 /** One of trawl's stable error codes (see {@linkcode ERROR_CODES}). */

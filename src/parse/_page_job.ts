@@ -6,16 +6,29 @@
  * @module
  */
 
-import type { PageInput, PageResult } from "../types.ts";
-import { serializeError } from "../trawl_error.ts";
+import type { PageInput } from "../types.ts";
+import { serializeError, TrawlError } from "../trawl_error.ts";
 import { type Extractor, extractPage } from "./extract_page.ts";
+import type { ParsedPage } from "./field_report.ts";
 import { parseSelectSpec, type SelectField } from "./select_spec.ts";
+import { isStandardSchema } from "./_standard_schema.ts";
 
-/** Build the per-worker page function: select specs are parsed once here. */
+/**
+ * Build the per-worker page function: select specs are parsed once here. An
+ * extractor whose `schema` export is no Standard Schema v1 object throws here,
+ * so the worker does not start (the pool then refuses work with `INVALID_OPTION`).
+ */
 export function makePageJob(
   select: readonly string[],
   extractor?: Extractor,
-): (page: PageInput) => Promise<PageResult> {
+): (page: PageInput) => Promise<ParsedPage> {
+  if (extractor && "schema" in extractor && !isStandardSchema(extractor.schema)) {
+    throw new TrawlError(
+      "INVALID_OPTION",
+      "the extractor's schema export is not a Standard Schema v1 object " +
+        "(Zod, Valibot, ArkType... objects with a ~standard.validate function)",
+    );
+  }
   let fields: SelectField[] = [];
   let badSpec: unknown = null;
   try {

@@ -1,16 +1,20 @@
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
 /**
- * The worker side of the worker pool. The pool starts each worker from a tiny
- * generated module that statically imports the user's module (a permission-less
- * worker may not `import()` a computed file URL) and then calls
- * {@linkcode serveWorker}, which registers `onmessage` synchronously and
- * announces readiness.
+ * The worker side of the worker pool, for both kinds of worker. The pool starts
+ * each one from a tiny generated entry module that imports `_worker_guard.ts`
+ * (and, in a process, `_process_guard.ts`) first, then the user's module
+ * statically (a permission-less worker may not `import()` a computed file URL),
+ * then calls {@linkcode serveWorker} (a thread) or {@linkcode serveProcess} (a
+ * subprocess speaking frames on stdin/stdout).
  *
  * @module
  */
 
-import { serializeError, TrawlError } from "../trawl_error.ts";
+import { setImmediate } from "node:timers";
+import { type ErrorInfo, serializeError, TrawlError } from "../trawl_error.ts";
+import { jobContext, setExitHandler, setStrayHandler } from "./_worker_guard.ts";
+import { encodeFrame, FrameReader } from "./_frame_codec.ts";
 
 /** A job message from the pool. */
 export interface JobMessage {
@@ -20,23 +24,116 @@ export interface JobMessage {
   input: unknown;
 }
 
-/** What a worker posts back: readiness, a value, or a serialized error. */
+/**
+ * What a worker posts back: readiness, a value, a serialized error, an error
+ * that surfaced after its job replied (`late`, `id` null when no job is known),
+ * or notice that the module is ending the worker (`exit`, with the job that
+ * asked, if known).
+ */
 export type WorkerReply =
   | { type: "ready" }
   | { type: "done"; id: number; value: unknown }
-  | { type: "failed"; id: number; error: ReturnType<typeof serializeError> };
+  | { type: "failed"; id: number; error: ErrorInfo }
+  | { type: "late"; id: number | null; error: ErrorInfo }
+  | { type: "exit"; id: number | null; code: number };
+
+/** Serve jobs in a Web Worker (replies by `postMessage`). */
+export function serveWorker(
+  mod: Record<string, unknown>,
+  exportName: string,
+  moduleUrl: string,
+): void {
+  serve(mod, exportName, moduleUrl, {
+    post: (reply) => self.postMessage(reply),
+    listen: (onJob) => {
+      self.onmessage = (event: MessageEvent<JobMessage>) => onJob(event.data);
+    },
+    boundary: "worker",
+  });
+}
 
 /**
- * Serve `mod[exportName](input)` for every job message, strictly one at a time
- * and in order (the pool posts several ahead and matches replies in order, and a
- * job's time limit runs from when the previous one replied).
+ * Serve jobs in an extraction process: frames in on stdin, out on the real
+ * stdout (kept by `_process_guard.ts`). Ends the process when stdin closes.
  */
-export function serveWorker(mod: Record<string, unknown>, exportName: string, moduleUrl: string) {
+export function serveProcess(
+  mod: Record<string, unknown>,
+  exportName: string,
+  moduleUrl: string,
+  out: typeof Deno.stdout,
+): void {
+  const write = (bytes: Uint8Array) => {
+    for (let at = 0; at < bytes.byteLength;) at += out.writeSync(bytes.subarray(at));
+  };
+  serve(mod, exportName, moduleUrl, {
+    post: (reply) => write(encodeFrame(reply)),
+    listen: async (onJob) => {
+      const frames = new FrameReader();
+      for await (const chunk of Deno.stdin.readable) {
+        for (const job of frames.push(chunk)) onJob(job as JobMessage);
+      }
+      Deno.exit(0); // the pool closed our stdin: done
+    },
+    boundary: "process",
+  });
+}
+
+interface Channel {
+  post(reply: WorkerReply): void;
+  listen(onJob: (job: JobMessage) => void): void;
+  boundary: string;
+}
+
+/**
+ * Serve `mod[exportName](input)` for every job, strictly one at a time and in
+ * order (the pool posts several ahead and matches replies in order, and a job's
+ * time limit runs from when the previous one replied).
+ */
+function serve(
+  mod: Record<string, unknown>,
+  exportName: string,
+  moduleUrl: string,
+  channel: Channel,
+): void {
   const fn = mod[exportName];
-  const post = (reply: WorkerReply) => self.postMessage(reply);
   const inbox: JobMessage[] = [];
   let draining = false;
+  /** The running job: a stray error charged to it fails it at once. */
+  let current: { id: number; fail(error: unknown): void } | null = null;
+
+  setStrayHandler((error, id) => {
+    if (current !== null && id === current.id) current.fail(error);
+    else {
+      channel.post({
+        type: "late",
+        id: id ?? null,
+        error: serializeError(error, "EXTRACT_ERROR"),
+      });
+    }
+  });
+  setExitHandler((code, id) => channel.post({ type: "exit", id: id ?? null, code }));
+
   const runOne = async ({ id, input }: JobMessage) => {
+    let replied = false;
+    const reply = (r: WorkerReply) => {
+      if (replied) return;
+      replied = true;
+      channel.post(r);
+    };
+    const fail = (e: unknown) => reply({ type: "failed", id, error: serializeError(e) });
+    let strayError: (e: unknown) => void = () => {};
+    const stray = new Promise<never>((_, reject) => (strayError = reject));
+    stray.catch(() => {});
+    current = {
+      id,
+      fail: (e) =>
+        strayError(
+          new TrawlError(
+            "EXTRACT_ERROR",
+            `uncaught asynchronous error: ${serializeError(e).message}`,
+          ),
+        ),
+    };
     try {
       if (typeof fn !== "function") {
         throw new TrawlError(
@@ -44,19 +141,25 @@ export function serveWorker(mod: Record<string, unknown>, exportName: string, mo
           `${moduleUrl} has no exported function "${exportName}"`,
         );
       }
-      const value = await fn(input);
+      const value = await Promise.race([jobContext.run(id, () => fn(input)), stray]);
+      // One macrotask more, still as the current job: a rejection this job left
+      // unhandled is reported before its result, and charged to it.
+      await Promise.race([new Promise((resolve) => setImmediate(resolve)), stray]);
       try {
-        post({ type: "done", id, value });
+        reply({ type: "done", id, value });
       } catch (e) {
+        replied = false;
         throw new TrawlError(
           "EXTRACT_ERROR",
-          `the result of ${exportName}() cannot cross the worker boundary: ${
+          `the result of ${exportName}() cannot cross the ${channel.boundary} boundary: ${
             e instanceof Error ? e.message : String(e)
           }`,
         );
       }
     } catch (e) {
-      post({ type: "failed", id, error: serializeError(e, "EXTRACT_ERROR") });
+      fail(e);
+    } finally {
+      current = null;
     }
   };
   const drain = async () => {
@@ -64,9 +167,9 @@ export function serveWorker(mod: Record<string, unknown>, exportName: string, mo
     for (let job = inbox.shift(); job !== undefined; job = inbox.shift()) await runOne(job);
     draining = false;
   };
-  self.onmessage = (event: MessageEvent<JobMessage>) => {
-    inbox.push(event.data);
+  channel.listen((job) => {
+    inbox.push(job);
     if (!draining) void drain();
-  };
-  post({ type: "ready" });
+  });
+  channel.post({ type: "ready" });
 }

@@ -6,12 +6,15 @@
  * @module
  */
 
-import type { PageInput, PageResult } from "../types.ts";
+import type { PageInput } from "../types.ts";
 import { type ErrorInfo, serializeError } from "../trawl_error.ts";
 import type { CheerioAPI } from "cheerio/slim";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { decodeHtml } from "./decode_html.ts";
+import type { FieldIssue, FieldStatus, ParsedPage } from "./field_report.ts";
 import { resolveHttp, scanHtml } from "./scan_html.ts";
-import { applySelectFields, type SelectField } from "./select_spec.ts";
+import { applySelectFields, checkSelectFields, type SelectField } from "./select_spec.ts";
+import { validateResult } from "./_standard_schema.ts";
 
 /** What a user extractor's `extract(ctx)` and `links(ctx)` receive. */
 export interface ExtractContext {
@@ -30,15 +33,22 @@ export interface ExtractContext {
 }
 
 /**
- * A user extractor module: named exports `extract` and/or `links`, sync or async.
- * `extract` returns an object, an array of objects, or nothing; `links` returns
- * URL strings that replace the default link discovery.
+ * A user extractor module: named exports `extract` and/or `links`, sync or async,
+ * and optionally `schema`. `extract` returns an object, an array of objects, or
+ * nothing; `links` returns URL strings that replace the default link discovery.
  */
 export interface Extractor {
   /** Structured data for the page. */
   extract?: (ctx: ExtractContext) => unknown;
   /** Links to follow instead of the page's own `a[href]`s. */
   links?: (ctx: ExtractContext) => Iterable<string> | Promise<Iterable<string>>;
+  /**
+   * A Standard Schema v1 object (Zod, Valibot, ArkType...) `extract()`'s result is
+   * validated against, in the worker: a valid result becomes `data` as the schema
+   * outputs it; an invalid one is kept as it was, with `invalid` entries added. A
+   * result of `null`/`undefined` (no data for this page) is not validated.
+   */
+  schema?: StandardSchemaV1;
 }
 
 /** Options for {@linkcode extractPage}. */
@@ -51,8 +61,10 @@ export interface ExtractPageOptions {
 
 /**
  * Decode and extract one page. Never throws: failures land in `error`
- * (`EXTRACT_ERROR`, `BAD_SELECTOR`) with everything found before them kept.
- * cheerio is loaded only when fields or an extractor are given.
+ * (`EXTRACT_ERROR`, `BAD_SELECTOR`) with everything found before them kept;
+ * failed typed checks (a `:type` or `!` field, the extractor's `schema`) land in
+ * `invalid`, with each field's status in `fields`. cheerio is loaded only when
+ * fields or an extractor are given.
  *
  * `data` rule: no fields and no extractor gives `null`; fields give an object; an
  * extractor's object is merged over the fields (`{...fields, ...object}`); an
@@ -74,11 +86,11 @@ export interface ExtractPageOptions {
 export async function extractPage(
   page: PageInput,
   options: ExtractPageOptions = {},
-): Promise<PageResult> {
+): Promise<ParsedPage> {
   const { select = [], extractor } = options;
   const { html, encoding } = decodeHtml(page.body, page.headers["content-type"]);
   const scan = scanHtml(html, page.finalUrl);
-  const result: PageResult = {
+  const result: ParsedPage = {
     title: scan.title,
     description: scan.description,
     canonical: scan.canonical,
@@ -100,8 +112,20 @@ export async function extractPage(
     depth: page.depth,
   };
   let fields: Record<string, unknown> | null = null;
+  const invalid: FieldIssue[] = [];
+  let statuses: Record<string, FieldStatus> | null = null;
+  const report = () => {
+    if (invalid.length > 0) result.invalid = invalid;
+    if (statuses) result.fields = statuses;
+    return result;
+  };
   try {
-    if (select.length > 0) fields = applySelectFields(ctx.$, select);
+    if (select.length > 0) {
+      const checked = checkSelectFields(applySelectFields(ctx.$, select), select, page.finalUrl);
+      fields = checked.data;
+      invalid.push(...checked.invalid);
+      statuses = checked.fields;
+    }
   } catch (e) {
     result.error = { code: "BAD_SELECTOR", message: messageOf(e) };
     return result;
@@ -111,7 +135,7 @@ export async function extractPage(
 
   if (typeof extractor.extract !== "function" && typeof extractor.links !== "function") {
     result.error = failure("the extractor module exports neither extract() nor links()");
-    return result;
+    return report();
   }
   if (typeof extractor.links === "function") {
     try {
@@ -124,17 +148,35 @@ export async function extractPage(
       result.links = [...seen].map((url) => ({ url, nofollow: false }));
     } catch (e) {
       result.error = failure(`links() threw: ${serializeError(e).message}`);
-      return result;
+      return report();
     }
   }
   if (typeof extractor.extract === "function") {
+    let value: unknown;
     try {
-      result.data = merge(fields, await extractor.extract(ctx));
+      value = await extractor.extract(ctx);
     } catch (e) {
       result.error = failure(`extract() threw: ${serializeError(e).message}`);
+      return report();
+    }
+    if (extractor.schema && value !== undefined && value !== null) {
+      try {
+        const checked = await validateResult(extractor.schema, value);
+        value = checked.value;
+        invalid.push(...checked.invalid);
+        statuses = { ...statuses, ...checked.fields };
+      } catch (e) {
+        result.error = failure(`the schema's validate() threw: ${serializeError(e).message}`);
+        return report();
+      }
+    }
+    try {
+      result.data = merge(fields, value);
+    } catch (e) {
+      result.error = failure(messageOf(e));
     }
   }
-  return result;
+  return report();
 }
 
 function merge(fields: Record<string, unknown> | null, value: unknown): unknown {

@@ -4,11 +4,12 @@
  * @module
  */
 
-import type { PageInput, PageResult } from "../types.ts";
+import type { PageInput } from "../types.ts";
 import { serializeError, TrawlError } from "../trawl_error.ts";
 import { resolveModuleUrl } from "./_module_url.ts";
+import type { ParsedPage } from "./field_report.ts";
 import { parseSelectSpec } from "./select_spec.ts";
-import { createWorkerPool } from "./worker_pool.ts";
+import { createWorkerPool, type LateError } from "./worker_pool.ts";
 
 /** Options for {@linkcode createParsePool}. */
 export interface ParsePoolOptions {
@@ -18,10 +19,39 @@ export interface ParsePoolOptions {
   maxQueued?: number;
   /**
    * Per-page time limit, from when a worker starts the page; past it the page
-   * fails with `EXTRACT_TIMEOUT`.
+   * fails with `EXTRACT_TIMEOUT` (the CLI's `--extract-timeout`).
    * @default {10000}
    */
-  timeoutMs?: number;
+  extractTimeoutMs?: number;
+  /**
+   * Where pages are parsed: `"thread"` (Web Workers in this process) or
+   * `"process"` (one `deno run` subprocess per worker, with no permissions and a
+   * memory limit; see `WorkerPoolOptions.isolation`). An extractor someone else
+   * wrote can exhaust a thread's memory and take the crawl down with it, so
+   * `"process"` is the default when `extractModule` is set.
+   * @default {extractModule ? "process" : "thread"}
+   */
+  isolation?: "thread" | "process";
+  /**
+   * Memory limit of one extraction process, MB (the CLI's `--extract-max-memory`):
+   * a page whose extraction exceeds it fails with `EXTRACT_MEMORY` and the crawl
+   * goes on. Only with isolation `"process"`.
+   * @default {512}
+   */
+  extractMaxMemoryMb?: number;
+  /**
+   * URL prefixes the extractor's remote and `data:` imports may start with (the
+   * CLI's `--allow-extractor-import`); see `checkExtractor`.
+   * @default {[]}
+   */
+  allowExtractorImports?: readonly string[];
+  /**
+   * Called with an error an extractor raised after its page's result was
+   * returned (a timer that throws, an exit), labelled with that page's URL when
+   * known. Such an error never fails another page.
+   * @default {undefined}
+   */
+  onLateError?: (late: LateError) => void;
   /**
    * Pages posted to one worker at once (the one it parses plus the next ones), so
    * it never idles waiting for a busy main thread. 1 turns pipelining off.
@@ -49,7 +79,9 @@ export interface ParsePoolOptions {
   select?: readonly string[];
   /**
    * A module (path relative to the cwd, or URL) exporting `extract(ctx)` and/or
-   * `links(ctx)`; loaded once per worker, sandboxed like the workers.
+   * `links(ctx)`, and optionally a Standard Schema `schema`; loaded once per
+   * worker, sandboxed like the workers. Its whole import graph is checked first
+   * (`checkExtractor`): a refused import makes `parse()` reject with `INVALID_OPTION`.
    * @default {undefined}
    */
   extractModule?: string | URL;
@@ -73,12 +105,13 @@ export interface ParseOptions {
 export interface ParsePool {
   /**
    * Parse one page; waits while the pool is full. Page-level failures resolve
-   * with `error` set (`EXTRACT_TIMEOUT`, `WORKER_CRASHED`, `EXTRACT_ERROR`,
-   * `BAD_SELECTOR`). Rejects only with `POOL_CLOSED`, `ABORTED`, or
-   * `INVALID_OPTION` when workers cannot start (e.g. the extractor module is
-   * missing or throws while loading).
+   * with `error` set (`EXTRACT_TIMEOUT`, `EXTRACT_MEMORY`, `WORKER_CRASHED`,
+   * `EXTRACT_ERROR`, `BAD_SELECTOR`); failed typed checks with `invalid` set.
+   * Rejects only with `POOL_CLOSED`, `ABORTED`, or `INVALID_OPTION` when workers
+   * cannot start (the extractor imports something the sandbox refuses, is
+   * missing, or throws while loading).
    */
-  parse(page: PageInput, options?: ParseOptions): Promise<PageResult>;
+  parse(page: PageInput, options?: ParseOptions): Promise<ParsedPage>;
   /** Pages held: queued plus being parsed. */
   readonly size: number;
   /** The most pages held at once: `workers + maxQueued`. */
@@ -120,17 +153,31 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     `export const run = makePageJob(${JSON.stringify(select)}${
       extractUrl ? ", extractor" : ""
     });\n`;
-  const pool = createWorkerPool<PageInput, PageResult>(
+  const isolation = options.isolation ?? (extractUrl ? "process" : "thread");
+  if (options.extractMaxMemoryMb !== undefined && isolation !== "process") {
+    throw new TrawlError(
+      "INVALID_OPTION",
+      `extractMaxMemoryMb needs isolation "process": received isolation ${
+        JSON.stringify(isolation)
+      }`,
+    );
+  }
+  const pool = createWorkerPool<PageInput, ParsedPage>(
     `data:application/javascript,${encodeURIComponent(src)}`,
     {
       exportName: "run",
       workers: options.workers,
       maxQueued: options.maxQueued,
-      timeoutMs: options.timeoutMs,
+      timeoutMs: options.extractTimeoutMs,
       maxJobsPerWorker: options.maxJobsPerWorker,
       maxBytesPerWorker: options.maxBytesPerWorker,
       lazy: options.lazy,
       name: extractUrl ? `the page extractor with ${extractUrl}` : "the page extractor",
+      isolation,
+      maxMemoryMb: isolation === "process" ? options.extractMaxMemoryMb : undefined,
+      allowImports: options.allowExtractorImports,
+      checkModule: extractUrl,
+      onLateError: options.onLateError,
     },
   );
   const transferBody = options.transferBody ?? true;
@@ -146,7 +193,12 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
         body.byteLength === body.buffer.byteLength;
       const transfer = transferBody && whole ? [body.buffer as ArrayBuffer] : [];
       try {
-        return await pool.run(page, { signal, transfer, bytes: body.byteLength });
+        return await pool.run(page, {
+          signal,
+          transfer,
+          bytes: body.byteLength,
+          label: page.url,
+        });
       } catch (e) {
         const code = e instanceof TrawlError ? e.code : null;
         if (code === "POOL_CLOSED" || code === "ABORTED" || code === "INVALID_OPTION") throw e;
@@ -165,7 +217,7 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
   };
 }
 
-function failedPage(error: unknown): PageResult {
+function failedPage(error: unknown): ParsedPage {
   return {
     title: null,
     description: null,

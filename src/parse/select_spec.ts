@@ -1,12 +1,16 @@
 /**
  * Declarative CSS fields: the grammar behind the CLI's `--select`.
  *
- * Grammar: `name=selector[@target][[]]`
+ * Grammar: `name=selector[@target][[]][:type][!]`
  * - `name`: a letter or `_`, then letters, digits, `_` or `-`.
  * - `selector`: any CSS selector cheerio understands (it may contain `@` inside quotes).
  * - `@target` (optional, default text): `@text` the text content (trimmed, whitespace
  *   collapsed), `@html` the inner HTML, `@attr` (any other name) that attribute's raw value.
- * - `[]` (optional, last): every match as an array instead of the first match.
+ * - `[]` (optional): every match as an array instead of the first match.
+ * - `:type` (optional): `string`, `number`, `integer`, `boolean` or `url`; the value
+ *   is converted (see {@linkcode checkSelectFields}), and one that does not convert
+ *   is reported invalid (its raw value kept).
+ * - `!` (optional, last): required; a missing value is reported invalid.
  *
  * A missing match gives `null` (`[]` gives an empty array; elements without the
  * attribute are left out of it).
@@ -16,6 +20,7 @@
 
 import { TrawlError } from "../trawl_error.ts";
 import type { CheerioAPI } from "cheerio/slim";
+import type { FieldIssue, FieldStatus } from "./field_report.ts";
 
 /** One parsed `--select` spec. */
 export interface SelectField {
@@ -31,7 +36,16 @@ export interface SelectField {
   attr: string | null;
   /** Every match as an array (`[]` suffix) rather than the first. */
   many: boolean;
+  /** The declared type (`:type` suffix), or `null` for none. */
+  type: FieldType | null;
+  /** Declared required (`!` suffix). */
+  required: boolean;
 }
+
+/** The types a `--select` field may declare. */
+export type FieldType = "string" | "number" | "integer" | "boolean" | "url";
+
+const TYPE = /:(string|number|integer|boolean|url)$/;
 
 const NAME = /^[A-Za-z_][\w-]*$/;
 const TARGET = /@([A-Za-z_:][\w:.-]*)$/;
@@ -61,6 +75,11 @@ export function parseSelectSpec(spec: string): SelectField {
   const name = spec.slice(0, eq).trim();
   if (!NAME.test(name)) throw bad(`field name ${JSON.stringify(name)} must match ${NAME.source}`);
   let rest = spec.slice(eq + 1).trim();
+  const required = rest.endsWith("!");
+  if (required) rest = rest.slice(0, -1).trimEnd();
+  const typed = TYPE.exec(rest);
+  const type = typed ? typed[1] as FieldType : null;
+  if (typed) rest = rest.slice(0, typed.index).trimEnd();
   const many = rest.endsWith("[]");
   if (many) rest = rest.slice(0, -2).trimEnd();
   let kind: SelectField["kind"] = "text";
@@ -73,7 +92,7 @@ export function parseSelectSpec(spec: string): SelectField {
     else if (word !== "text") [kind, attr] = ["attr", word];
   }
   if (!rest) throw bad("empty selector");
-  return { spec, name, selector: rest, kind, attr, many };
+  return { spec, name, selector: rest, kind, attr, many, type, required };
 }
 
 /**
@@ -154,4 +173,109 @@ export function applySelectFields(
     }
   }
   return data;
+}
+
+/** The outcome of {@linkcode checkSelectFields}. */
+export interface CheckedFields {
+  /** The values, converted to their declared types where they convert. */
+  data: Record<string, unknown>;
+  /** Failed checks: a required field missing, a value not of its type. */
+  invalid: FieldIssue[];
+  /**
+   * Each field's status: `missing` (no match, empty text, empty array; an `invalid`
+   * entry too when required), `invalid` (present, not of its type) or `ok`.
+   */
+  fields: Record<string, FieldStatus>;
+}
+
+/**
+ * Check fields' values (from {@linkcode applySelectFields}) against their declared
+ * types and `!`, converting them: `number` and `integer` take the text without
+ * leading and trailing non-digits (`"$1,299.00"` is 1299; `"4,99 €"` is invalid,
+ * not 499); `boolean` takes true/false/yes/no/on/off/1/0; `url` resolves against
+ * `baseUrl` and must be http(s). An array field checks each item and, if any
+ * fails, keeps the raw array.
+ *
+ * @example Check a typed, required price
+ * ```ts
+ * import { checkSelectFields, parseSelectSpec } from "./select_spec.ts";
+ *
+ * const fields = ["price=.price:number!", "sku=.sku!"].map(parseSelectSpec);
+ * const out = checkSelectFields({ price: "$4.99", sku: null }, fields, "https://a.test/");
+ * console.log(out.data.price, out.invalid); // 4.99 [{ path: "sku", message: "required, but no match for .sku" }]
+ * ```
+ */
+export function checkSelectFields(
+  values: Record<string, unknown>,
+  fields: readonly SelectField[],
+  baseUrl: string,
+): CheckedFields {
+  const data = { ...values };
+  const invalid: FieldIssue[] = [];
+  const status: Record<string, FieldStatus> = {};
+  for (const field of fields) {
+    const value = values[field.name];
+    if (value === null || value === "" || (Array.isArray(value) && value.length === 0)) {
+      status[field.name] = "missing";
+      if (field.required) {
+        invalid.push({ path: field.name, message: `required, but no match for ${field.selector}` });
+      }
+      continue;
+    }
+    status[field.name] = "ok";
+    if (field.type === null) continue;
+    const items = Array.isArray(value) ? value : [value];
+    const converted: unknown[] = [];
+    let ok = true;
+    items.forEach((item, i) => {
+      const out = convert(String(item), field.type!, baseUrl);
+      if ("error" in out) {
+        ok = false;
+        const path = Array.isArray(value) ? `${field.name}[${i}]` : field.name;
+        invalid.push({ path, message: out.error });
+      } else converted.push(out.value);
+    });
+    if (!ok) status[field.name] = "invalid";
+    else data[field.name] = Array.isArray(value) ? converted : converted[0];
+  }
+  return { data, invalid, fields: status };
+}
+
+const NUMBER = /^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$|^[-+]?\.\d+$/;
+const TRUE = new Set(["true", "yes", "on", "1"]);
+const FALSE = new Set(["false", "no", "off", "0"]);
+
+function convert(
+  text: string,
+  type: FieldType,
+  baseUrl: string,
+): { value: unknown } | { error: string } {
+  const shown = JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}...` : text);
+  switch (type) {
+    case "string":
+      return { value: text };
+    case "number":
+    case "integer": {
+      const core = text.replace(/^[^\d+\-.]+|[^\d]+$/g, "");
+      const n = NUMBER.test(core) ? Number(core.replaceAll(",", "")) : NaN;
+      if (Number.isNaN(n)) return { error: `expected a number, got ${shown}` };
+      if (type === "integer" && !Number.isInteger(n)) {
+        return { error: `expected an integer, got ${shown}` };
+      }
+      return { value: n };
+    }
+    case "boolean": {
+      const word = text.trim().toLowerCase();
+      if (TRUE.has(word)) return { value: true };
+      if (FALSE.has(word)) return { value: false };
+      return { error: `expected a boolean (true/false/yes/no/on/off/1/0), got ${shown}` };
+    }
+    case "url": {
+      try {
+        const url = new URL(text.trim(), baseUrl);
+        if (url.protocol === "http:" || url.protocol === "https:") return { value: url.href };
+      } catch { /* below */ }
+      return { error: `expected an http(s) URL, got ${shown}` };
+    }
+  }
 }

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { serveDemoSite } from "../../examples/demo_site.ts";
+import { createParsePool } from "../../src/parse/parse_pool.ts";
 
 const EXAMPLES = new URL("../../examples/", import.meta.url);
 
@@ -94,6 +95,31 @@ Deno.test("examples: the extractor module returns data and links through the CLI
     assert.equal(record.data.h1, "Page 2");
     assert.ok(record.data.words > 10);
     assert.deepEqual(record.data.images, []);
+  } finally {
+    await site.shutdown();
+  }
+});
+
+Deno.test("examples: the typed extractor's Zod schema turns prices into numbers and reports pages without one", async () => {
+  const site = serveDemoSite({ pages: 10, slowEvery: 0 });
+  try {
+    await using pool = createParsePool({
+      workers: 1,
+      extractModule: new URL("typed_extractor.ts", EXAMPLES),
+    });
+    const parse = async (path: string) => {
+      const response = await fetch(new URL(path, site.url));
+      const url = response.url;
+      const body = new Uint8Array(await response.arrayBuffer());
+      return await pool.parse({ url, finalUrl: url, status: 200, headers: {}, body, depth: 0 });
+    };
+    const product = await parse("p/4");
+    assert.deepEqual(product.data, { name: "Page 4", price: 4.99 });
+    assert.equal(product.invalid, undefined);
+    const home = await parse("");
+    assert.equal(home.error, null);
+    assert.deepEqual(home.invalid?.map((i) => i.path), ["price"]);
+    assert.equal(home.fields?.price, "missing");
   } finally {
     await site.shutdown();
   }

@@ -115,7 +115,7 @@ Deno.test("parse pool: extractor module (relative path) with extract() and links
 Deno.test("parse pool: a throwing or looping extractor fails only its page", async () => {
   await using pool = createParsePool({
     workers: 1,
-    timeoutMs: 700,
+    extractTimeoutMs: 700,
     extractModule: fixtureUrl("extractor_faulty.ts"),
   });
   const results = await Promise.all(

@@ -115,16 +115,22 @@ Deno.test("worker pool: a stuck job times out, its worker is replaced, others su
   assert.deepEqual(b, { status: "fulfilled", value: 7 });
 });
 
-Deno.test("worker pool: a crashed worker is replaced; only its job fails", async () => {
-  await using pool = createWorkerPool(JOBS, { exportName: "chaos", workers: 1, timeoutMs: 3000 });
+Deno.test("worker pool: an error a job's timer throws fails that job; the worker lives on", async () => {
+  await using pool = createWorkerPool<{ mode: string; value?: unknown }, Tagged>(JOBS, {
+    exportName: "tagged",
+    workers: 1,
+    timeoutMs: 3000,
+  });
+  const first = await pool.run({ mode: "ok", value: 0 });
   const [crashed, after] = await Promise.allSettled([
     pool.run({ mode: "crash" }),
     pool.run({ mode: "ok", value: "next" }),
   ]);
   assert.equal(crashed.status, "rejected");
-  isCode("WORKER_CRASHED")(crashed.reason);
-  assert.match(crashed.reason.message, /uncaught in worker/);
-  assert.deepEqual(after, { status: "fulfilled", value: "next" });
+  isCode("EXTRACT_ERROR")(crashed.reason);
+  assert.match(crashed.reason.message, /uncaught asynchronous error: Error: uncaught in worker/);
+  assert.equal(after.status === "fulfilled" && after.value.value, "next");
+  assert.equal(after.status === "fulfilled" && after.value.worker, first.worker); // not replaced
 });
 
 Deno.test("worker pool: a module that cannot load makes the pool refuse work (INVALID_OPTION)", async () => {
@@ -189,14 +195,14 @@ Deno.test("worker pool: pipelined: a stuck head job times out; the jobs posted b
   assert.equal(pool.size, 0);
 });
 
-Deno.test("worker pool: pipelined: a crash fails only the running job; those behind it are re-sent", async () => {
+Deno.test("worker pool: pipelined: a worker that exits fails only its job; those behind it are re-sent", async () => {
   await using pool = createWorkerPool<{ mode: string; value?: unknown }, Tagged>(
     JOBS,
     { exportName: "tagged", workers: 1, maxQueued: 8, maxJobsPerWorker: 4, timeoutMs: 3000 },
   );
   const first = await pool.run({ mode: "ok", value: 0 });
   const [crashed, ...rest] = await Promise.allSettled([
-    pool.run({ mode: "crash" }),
+    pool.run({ mode: "exit" }),
     ...Array.from({ length: 5 }, (_, i) => pool.run({ mode: "ok", value: i + 1 })),
   ]);
   assert.equal(crashed.status, "rejected");
