@@ -18,6 +18,7 @@
 import { createFetcher } from "./fetch/fetcher.ts";
 import { createParsePool } from "./parse/parse_pool.ts";
 import { checkSelectSpecs } from "./parse/select_spec.ts";
+import { checkExtractor } from "./parse/check_extractor_graph.ts";
 import { createFrontier } from "./frontier/frontier.ts";
 import { createMemoryFrontierStore } from "./frontier/memory_frontier_store.ts";
 import { createRobotsCache } from "./robots/robots_cache.ts";
@@ -120,8 +121,12 @@ class Crawl implements CrawlRun {
     if (this.#started) throw new TypeError("a crawl can be iterated only once");
     this.#started = true;
     const o = this.#options;
-    // Bad --select CSS is a usage error before anything is fetched, not a failure on every page.
+    // Bad --select CSS is a usage error before anything is fetched, not a failure on every page;
+    // so is an extractor that imports what the sandbox refuses (its module graph is checked).
     if (o.select.length > 0) await checkSelectSpecs(o.select);
+    if (o.extractModule !== undefined) {
+      await checkExtractor(o.extractModule, { allowImports: o.allowExtractorImports });
+    }
     const abort = new AbortController();
     const outer = o.signal;
     const onAbort = () => abort.abort(outer?.reason);
@@ -219,6 +224,16 @@ class Crawl implements CrawlRun {
       lazy: false,
       select: o.select,
       extractModule: o.extractModule,
+      extractTimeoutMs: o.extractTimeoutMs,
+      extractMaxMemoryMb: o.extractMaxMemoryMb,
+      allowExtractorImports: o.allowExtractorImports,
+      // An error an extractor raised after its page was done: told, charged to no page.
+      onLateError: ({ error, label }) =>
+        o.onWarning?.(
+          `the extractor raised an error after its page was done${
+            label ? ` (${label})` : ""
+          }: ${error.code} ${error.message}`,
+        ),
     });
     const robots = o.robots
       ? createRobotsCache((url, options) => fetcher.fetch(url, { ...options, kind: "robots" }), {

@@ -9,7 +9,7 @@
  */
 
 import type { ErrorCode } from "./trawl_error.ts";
-import type { CrawlRecord, LinkOutcome } from "./types.ts";
+import type { CrawlRecord, FieldStatus, LinkOutcome } from "./types.ts";
 import type { RequestKind } from "./policy/host_policy.ts";
 
 /**
@@ -281,6 +281,8 @@ export interface RecordEvent {
   host: string;
   /** Fetch attempts it took (0 when nothing was fetched). */
   attempts: number;
+  /** Statuses of the page's typed fields (schema or typed `--select`), when any were checked. */
+  fields?: Record<string, FieldStatus>;
 }
 
 /**

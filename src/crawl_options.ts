@@ -142,6 +142,16 @@ export interface CrawlOptions {
   select?: readonly string[];
   /** Path or URL of an extractor module exporting `extract(ctx)` (`--extract`). @default {undefined} */
   extractModule?: string | URL;
+  /** Time one page's extraction may take before it fails with `EXTRACT_TIMEOUT`, ms (`--extract-timeout`). @default {10000} */
+  extractTimeoutMs?: number;
+  /**
+   * Memory of one extraction process, MB (`--extract-max-memory`): with `extractModule`,
+   * extractors run in subprocesses with no permissions, and one that exceeds this fails
+   * only its page (`EXTRACT_MEMORY`). @default {undefined} (512)
+   */
+  extractMaxMemoryMb?: number;
+  /** URL prefixes an extractor may import remote or `data:` modules from (`--allow-extractor-import`). @default {[]} */
+  allowExtractorImports?: readonly string[];
   /** Parse workers (`--workers`). @default {navigator.hardwareConcurrency - 1, at least 1} */
   workers?: number;
   /** User-Agent header (`--user-agent`). @default {"trawl/0.1 (+https://github.com/trawl)"} */
@@ -178,6 +188,7 @@ type Unset =
   | "globalRate"
   | "maxIdleSockets"
   | "extractModule"
+  | "extractMaxMemoryMb"
   | "proxy"
   | "store"
   | "hostPolicy"
@@ -244,6 +255,9 @@ export const CRAWL_DEFAULTS: ResolvedCrawlOptions = Object.freeze(
     exclude: Object.freeze([]),
     select: Object.freeze([]),
     extractModule: undefined,
+    extractTimeoutMs: 10_000,
+    extractMaxMemoryMb: undefined,
+    allowExtractorImports: Object.freeze([]),
     workers: Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1),
     userAgent: "trawl/0.1 (+https://github.com/trawl)",
     robotsAgent: "trawl",
@@ -352,6 +366,9 @@ const CHECKS: { [K in keyof CrawlOptions]-?: Check<CrawlOptions[K]> } = {
     if (string(name, value, "a string or a URL").trim() !== "") return value as string;
     throw new RangeError(`${name} must be a path or URL: received ${show(value)}`);
   },
+  extractTimeoutMs: duration("positive"),
+  extractMaxMemoryMb: integer(16),
+  allowExtractorImports: strings,
   workers: integer(1),
   userAgent: (name, value) => {
     if (string(name, value).trim() !== "") return headerValue(name, value);

@@ -8,6 +8,7 @@
 
 import type { CrawlEvent } from "./crawl_events.ts";
 import { TrawlError } from "./trawl_error.ts";
+import { type FieldRate, FieldTally } from "./field_tally.ts";
 import { type CrawlRecord, emptyLinkOutcome, type LinkOutcome } from "./types.ts";
 import {
   addCounts,
@@ -118,6 +119,11 @@ export interface CrawlStatsSnapshot {
    * one `"(other hosts)"` row for all the others when there are any.
    */
   hosts: HostStats[];
+  /**
+   * Typed fields (an extractor's `schema`, typed `--select`) by how often they were
+   * missing or invalid, worst first; empty when no typed check ran.
+   */
+  fields: FieldRate[];
 }
 
 /** Options of {@linkcode CrawlStats}. */
@@ -194,6 +200,8 @@ function validate(options: CrawlStatsOptions): Required<CrawlStatsOptions> {
  * ```
  */
 export class CrawlStats {
+  /** Per-field failure counts of typed extraction. */
+  #fields = new FieldTally();
   #options: Required<CrawlStatsOptions>;
   #startedAt = performance.now();
   #latency = new Uint32Array(120_001);
@@ -297,6 +305,7 @@ export class CrawlStats {
         return;
       case "record":
         this.#record(event.record, event.host, event.attempts);
+        if (event.fields !== undefined) this.#fields.add(event);
         return;
     }
   };
@@ -445,6 +454,7 @@ export class CrawlStats {
       total: this.total,
       hostCount: this.#hostCount,
       hosts: this.#topHosts(),
+      fields: this.#fields.rates(),
     };
   }
 

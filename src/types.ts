@@ -74,6 +74,27 @@ export interface PageLink {
   nofollow: boolean;
 }
 
+/**
+ * One failed typed check of extracted data: where (`price`, `items[2].name`,
+ * `(root)`) and why.
+ *
+ * @example An invalid price
+ * ```ts
+ * import type { FieldIssue } from "./types.ts";
+ *
+ * const issue: FieldIssue = { path: "price", message: "expected a number" };
+ * ```
+ */
+export interface FieldIssue {
+  /** The value's path in `data`. */
+  path: string;
+  /** What is wrong, from the extractor's schema or the `--select` field's type. */
+  message: string;
+}
+
+/** How one extracted field fared on one page. */
+export type FieldStatus = "ok" | "missing" | "invalid";
+
 /** What the parse pool returns for a page. */
 export interface PageResult {
   /** `<title>` text, trimmed; `null` when absent. */
@@ -92,6 +113,10 @@ export interface PageResult {
   data: unknown;
   /** `null` on success; the extraction failure otherwise (links and title may still be set). */
   error: ErrorInfo | null;
+  /** Failed typed checks (an extractor's `schema`, typed `--select` fields); absent when none failed or none ran. */
+  invalid?: FieldIssue[];
+  /** Status per checked field; absent when no typed check ran. */
+  fields?: Record<string, FieldStatus>;
 }
 
 /**
@@ -184,6 +209,8 @@ export interface CrawlRecord {
   error: ErrorInfo | null;
   /** `--select` fields, or what the extractor returned; `null` when neither. */
   data: unknown;
+  /** Failed typed checks of `data` (which is kept as extracted); absent when none failed. */
+  invalid?: FieldIssue[];
 }
 
 /**

@@ -98,7 +98,9 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
   } catch (error) {
     await state?.close();
     const usageError = isUsageError(error);
-    say(`trawl: ${usageError ? flagMessage(error as Error) : `fatal: ${oneLine(error)}`}\n`);
+    say(
+      `trawl: ${usageError ? oneLine(flagMessage(error as Error)) : `fatal: ${oneLine(error)}`}\n`,
+    );
     return usageError ? 2 : 1;
   }
   let sink: Sink | FileSink;
@@ -172,7 +174,7 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
     const usageError = isUsageError(error, written === 0);
     say(
       `${progressClear()}trawl: ${
-        usageError ? flagMessage(error as Error) : `fatal: ${oneLine(error)}`
+        usageError ? oneLine(flagMessage(error as Error)) : `fatal: ${oneLine(error)}`
       }\n`,
     );
     status = usageError ? 2 : 1;

@@ -131,9 +131,20 @@ const FOLLOWING: Row[] = [
 
 const EXTRACTING: Row[] = [
   ["    --select name=css", "a field: text of the first match; name=css@attr an", null],
-  ["", "attribute, name=css@html inner HTML, name=css[] every match", null],
-  ["", "(repeatable)", null],
-  ["    --extract ./mod.ts", "a module exporting extract(ctx) (and optionally links(ctx))", null],
+  ["", "attribute, name=css@html inner HTML, name=css[] every match;", null],
+  ["", "name=css:number! a typed, required field (string, number,", null],
+  ["", "integer, boolean, url; ! required) (repeatable)", null],
+  ["    --extract ./mod.ts", "a module exporting extract(ctx) (and optionally links(ctx)),", null],
+  ["", "checked before the crawl: it may import only its own directory", null],
+  ["", "and below, locked npm packages and trawl; runs in processes", null],
+  ["", "with no permissions and a memory cap", null],
+  [
+    "    --extract-timeout MS",
+    "time one page's extraction may take",
+    byDefault("extractTimeoutMs"),
+  ],
+  ["    --extract-max-memory MB", "memory of one extraction process", "512"],
+  ["    --allow-extractor-import P", "let the extractor import URLs under P (repeatable)", null],
   ["    --workers N", "parse workers", byDefault("workers", ": CPU cores - 1, at least 1")],
 ];
 

@@ -6,6 +6,7 @@
 
 import { formatBytes, formatDuration } from "../_std.ts";
 import { type CrawlStatsSnapshot, type HostStats, OTHER_HOSTS } from "../crawl_stats.ts";
+import { formatFieldRate } from "../field_tally.ts";
 
 /** Options for {@linkcode formatSummary}. */
 export interface SummaryOptions {
@@ -68,6 +69,10 @@ export function formatSummary(s: CrawlStatsSnapshot, options: SummaryOptions = {
             : "")
         : `  links:     ${l.found} found and not followed: add --depth 1 (or more) to follow them`,
     );
+  }
+  // Typed extraction: layout drift on the site shows as fields missing or invalid.
+  for (const r of s.fields ?? []) {
+    if (r.missing + r.invalid > 0) lines.push(`  field:     ${formatFieldRate(r)}`);
   }
   if (s.queued > 0) lines.push(`  left:      ${s.queued} URLs still queued`);
   return lines.join("\n");

@@ -13,7 +13,7 @@ import type { Frontier } from "../frontier/frontier.ts";
 import type { Lease } from "../frontier/frontier_store.ts";
 import type { ParsePool } from "../parse/parse_pool.ts";
 import type { HostPolicy } from "../policy/host_policy.ts";
-import type { CrawlRecord } from "../types.ts";
+import type { CrawlRecord, FieldStatus } from "../types.ts";
 import { serializeError } from "../trawl_error.ts";
 import { failureRecord, recordId } from "./_records.ts";
 import { pumpSeeds, type SeedPumpHost, type SeedSource } from "./_seed_pump.ts";
@@ -58,6 +58,8 @@ export interface EngineParts {
 
 interface Output {
   record: CrawlRecord;
+  /** Statuses of the record's typed fields, when any were checked. */
+  fields?: Record<string, FieldStatus>;
   /** Acknowledged (done in the frontier) once the consumer moves past the record. */
   lease: Lease | null;
   attempts: number;
@@ -192,6 +194,7 @@ export class CrawlEngine implements SeedPumpHost {
       record: output.record,
       host: output.host,
       attempts: output.attempts,
+      fields: output.fields,
     });
     this.#out.push(output);
     if (output.lease !== null) this.#unacked++;
@@ -238,8 +241,8 @@ export class CrawlEngine implements SeedPumpHost {
             // `null`: the host filled up since `blockedHosts`; the task waits its turn.
             const permit = await policy.tryAcquire(lease.entry.host);
             const task = pipeline.run(lease, permit).then(
-              ({ record, attempts }) =>
-                this.#push({ record, lease, attempts, host: lease.entry.host }),
+              ({ record, attempts, fields }) =>
+                this.#push({ record, lease, attempts, host: lease.entry.host, fields }),
               // The pipeline records its own failures; this is a fault in a part (a shared
               // policy that rejects, say): the URL still ends with a record, so nothing hangs.
               (error) =>

@@ -14,7 +14,12 @@ import type { ParsePool } from "../parse/parse_pool.ts";
 import type { HostPermit, HostPolicy, PermitSlot } from "../policy/host_policy.ts";
 import type { RobotsCache } from "../robots/robots_cache.ts";
 import { serializeError, TrawlError } from "../trawl_error.ts";
-import { type CrawlRecord, emptyLinkOutcome, type FetchResult } from "../types.ts";
+import {
+  type CrawlRecord,
+  emptyLinkOutcome,
+  type FetchResult,
+  type FieldStatus,
+} from "../types.ts";
 import { failureRecord, recordId, robotsRefusal } from "./_records.ts";
 
 /** HTML media types: the only bodies parsed. */
@@ -42,6 +47,8 @@ export interface PipelineOutcome {
   record: CrawlRecord;
   /** Fetch attempts made (0 when nothing was fetched). */
   attempts: number;
+  /** Statuses of the page's typed fields, when any were checked. */
+  fields?: Record<string, FieldStatus>;
 }
 
 /**
@@ -82,6 +89,7 @@ export class UrlPipeline {
     const slot: PermitSlot = { permit };
     let result: FetchResult | null = null;
     let record: CrawlRecord;
+    let fields: Record<string, FieldStatus> | undefined;
     try {
       if (p.robots) {
         const verdict = p.robots.peek(url) ??
@@ -113,7 +121,7 @@ export class UrlPipeline {
       };
       const html = result.contentType === null || HTML_TYPES.has(result.contentType);
       if (result.error === null && result.status !== null && result.status < 300 && html) {
-        await this.#parse(record, result, depth);
+        fields = await this.#parse(record, result, depth);
       }
     } catch (error) {
       record = failureRecord(
@@ -132,10 +140,15 @@ export class UrlPipeline {
       if (slot.permit !== null) await p.policy.release(slot.permit, { status: null, unused: true });
     }
     record.ms = Math.round(performance.now() - started);
-    return { record, attempts: result?.attempts ?? 0 };
+    return { record, attempts: result?.attempts ?? 0, fields };
   }
 
-  async #parse(record: CrawlRecord, result: FetchResult, depth: number): Promise<void> {
+  /** Parse the page into `record`; resolves to its typed fields' statuses, if any were checked. */
+  async #parse(
+    record: CrawlRecord,
+    result: FetchResult,
+    depth: number,
+  ): Promise<Record<string, FieldStatus> | undefined> {
     const p = this.#p;
     const size = result.body.byteLength;
     p.backlog(size);
@@ -155,6 +168,7 @@ export class UrlPipeline {
     record.title = page.title;
     record.data = page.data;
     record.error = page.error;
+    if (page.invalid !== undefined) record.invalid = page.invalid;
     const found = page.links.length;
     const outcome = depth < p.maxDepth
       ? await p.frontier.addLinks(depth, page.links, { referrer: record.url })
@@ -165,6 +179,7 @@ export class UrlPipeline {
       found,
       outcome: outcome ?? { ...emptyLinkOutcome(), overDepth: found },
     });
+    return page.fields;
   }
 
   /**

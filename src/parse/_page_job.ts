@@ -9,7 +9,7 @@
 import type { PageInput } from "../types.ts";
 import { serializeError, TrawlError } from "../trawl_error.ts";
 import { type Extractor, extractPage } from "./extract_page.ts";
-import type { ParsedPage } from "./field_report.ts";
+import type { PageResult as ParsedPage } from "../types.ts";
 import { parseSelectSpec, type SelectField } from "./select_spec.ts";
 import { isStandardSchema } from "./_standard_schema.ts";
 

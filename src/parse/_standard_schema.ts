@@ -6,7 +6,7 @@
  */
 
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import type { FieldIssue, FieldStatus } from "./field_report.ts";
+import type { FieldIssue, FieldStatus } from "../types.ts";
 
 /** Whether `value` is a Standard Schema v1 object. */
 export function isStandardSchema(value: unknown): value is StandardSchemaV1 {

@@ -11,7 +11,7 @@ import { type ErrorInfo, serializeError } from "../trawl_error.ts";
 import type { CheerioAPI } from "cheerio/slim";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { decodeHtml } from "./decode_html.ts";
-import type { FieldIssue, FieldStatus, ParsedPage } from "./field_report.ts";
+import type { FieldIssue, FieldStatus, PageResult as ParsedPage } from "../types.ts";
 import { resolveHttp, scanHtml } from "./scan_html.ts";
 import { applySelectFields, checkSelectFields, type SelectField } from "./select_spec.ts";
 import { validateResult } from "./_standard_schema.ts";
@@ -131,7 +131,7 @@ export async function extractPage(
     return result;
   }
   result.data = fields;
-  if (!extractor) return result;
+  if (!extractor) return report();
 
   if (typeof extractor.extract !== "function" && typeof extractor.links !== "function") {
     result.error = failure("the extractor module exports neither extract() nor links()");

@@ -7,7 +7,7 @@
 import type { PageInput } from "../types.ts";
 import { serializeError, TrawlError } from "../trawl_error.ts";
 import { resolveModuleUrl } from "./_module_url.ts";
-import type { ParsedPage } from "./field_report.ts";
+import type { PageResult as ParsedPage } from "../types.ts";
 import { parseSelectSpec } from "./select_spec.ts";
 import { createWorkerPool, type LateError } from "./worker_pool.ts";
 

@@ -20,7 +20,7 @@
 
 import { TrawlError } from "../trawl_error.ts";
 import type { CheerioAPI } from "cheerio/slim";
-import type { FieldIssue, FieldStatus } from "./field_report.ts";
+import type { FieldIssue, FieldStatus } from "../types.ts";
 
 /** One parsed `--select` spec. */
 export interface SelectField {

@@ -487,3 +487,62 @@ Deno.test("cli: a bad flag value exits 2 with one line naming the flag", async (
   });
   assert.equal(await Deno.readTextFile(out), "kept\n", "a usage error leaves --out alone");
 });
+
+Deno.test("cli: typed --select fields report invalid values and per-field rates; a hostile --extract is refused before any request", async () => {
+  const site = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/robots.txt") return new Response("", { status: 404 });
+    const price = path === "/a"
+      ? "<p class=price>$12.50</p>"
+      : path === "/b"
+      ? "<p class=price>call us</p>"
+      : "";
+    return new Response(`<title>${path}</title>${price}`, {
+      headers: { "content-type": "text/html" },
+    });
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    const base = `http://127.0.0.1:${site.addr.port}`;
+    const seeds = `${dir}/urls.txt`;
+    await Deno.writeTextFile(seeds, `${base}/a\n${base}/b\n${base}/c\n`);
+    const typed = await runCli(["crawl", seeds, "--select", "price=.price:number!"]);
+    assert.equal(typed.code, 0, typed.stderr);
+    const records = parseJsonl(typed.stdout) as {
+      url: string;
+      data: { price: unknown };
+      invalid?: { path: string }[];
+    }[];
+    const byPath = new Map(records.map((r) => [new URL(r.url).pathname, r]));
+    assert.equal(byPath.get("/a")!.data.price, 12.5);
+    assert.equal(byPath.get("/a")!.invalid, undefined);
+    assert.deepEqual(byPath.get("/b")!.invalid?.map((i) => i.path), ["price"]);
+    assert.deepEqual(byPath.get("/c")!.invalid?.map((i) => i.path), ["price"]);
+    assert.match(typed.stderr, /field: +price: missing on 33%, invalid on 33% of 3 pages/);
+
+    const secret = `${dir}/secret.txt`;
+    await Deno.writeTextFile(secret, "s3cret");
+    const hostile = `${dir}/ext/hostile.ts`;
+    await Deno.mkdir(`${dir}/ext`);
+    await Deno.writeTextFile(
+      hostile,
+      `import s from "${secret}" with { type: "text" };\nexport function extract() { return { s }; }\n`,
+    );
+    let hits = 0;
+    const counting = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+      hits++;
+      return new Response("x");
+    });
+    await Deno.writeTextFile(seeds, `http://127.0.0.1:${counting.addr.port}/\n`);
+    const refused = await runCli(["crawl", seeds, "--extract", hostile]);
+    await counting.shutdown();
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.equal(refused.stderr.trim().split("\n").length, 1, refused.stderr);
+    assert.match(refused.stderr, /secret\.txt/);
+    assert.ok(!refused.stdout.includes("s3cret") && !refused.stderr.includes("s3cret"));
+    assert.equal(hits, 0, "nothing was fetched");
+  } finally {
+    await site.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

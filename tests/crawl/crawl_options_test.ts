@@ -106,6 +106,17 @@ const BAD: Record<keyof CrawlOptions, Bad[]> = {
     [["broken"], RangeError, /^select must be specs name=selector.*"broken": missing "="/],
     [["a=h1", "a=h2"], RangeError, /^select must name each field once: received "a" twice/],
   ],
+  extractTimeoutMs: [[0, RangeError, /^extractTimeoutMs must be a number of ms > 0/]],
+  extractMaxMemoryMb: [[
+    8,
+    RangeError,
+    /^extractMaxMemoryMb must be an integer >= 16: received 8$/,
+  ]],
+  allowExtractorImports: [[
+    "https://x/",
+    TypeError,
+    /^allowExtractorImports must be an array of strings/,
+  ]],
   extractModule: [
     ["", RangeError, /^extractModule must be a path or URL: received ""$/],
     [42, TypeError, /^extractModule must be a string or a URL: received 42$/],
@@ -230,6 +241,9 @@ Deno.test("crawl options: defaults come from CRAWL_DEFAULTS and match the docume
       exclude: [],
       select: [],
       extractModule: undefined,
+      extractTimeoutMs: 10_000,
+      extractMaxMemoryMb: undefined,
+      allowExtractorImports: [],
       workers: Math.max(1, navigator.hardwareConcurrency - 1),
       userAgent: "trawl/0.1 (+https://github.com/trawl)",
       robotsAgent: "trawl",
@@ -313,7 +327,14 @@ Deno.test("help: shows every flag and each default read from CRAWL_DEFAULTS", ()
     return `${lines[i]} ${lines[i + 1]?.startsWith(" ".repeat(20)) ? lines[i + 1].trim() : ""}`;
   };
   // Lists and headers add to an empty default; there is nothing to show for them.
-  const noDefaultShown = new Set(["include", "exclude", "select", "headers", "extractModule"]);
+  const noDefaultShown = new Set([
+    "include",
+    "exclude",
+    "select",
+    "headers",
+    "extractModule",
+    "allowExtractorImports",
+  ]);
   for (const [option, flag] of Object.entries(OPTION_FLAGS)) {
     if (flag === null) continue;
     const text = entry(flag);
@@ -322,6 +343,8 @@ Deno.test("help: shows every flag and each default read from CRAWL_DEFAULTS", ()
     if (option === "robots") assert.match(text, /\[robots\.txt obeyed\]/);
     else if (option === "allowPrivate") assert.match(text, /\[blocked\]/);
     else if (option === "maxIdleSockets") assert.match(text, /\[2 x --concurrency\]/);
+    // The parse pool's own default (only with --extract, in extraction processes).
+    else if (option === "extractMaxMemoryMb") assert.match(text, /\[512\]/);
     else assert.ok(text.includes(`[${formatDefault(value)}`), `${flag} shows its default: ${text}`);
   }
   // The values themselves, as a reader sees them.

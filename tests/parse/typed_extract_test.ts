@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import type { PageInput } from "../../src/types.ts";
 import { TrawlError } from "../../src/trawl_error.ts";
 import { createParsePool } from "../../src/parse/parse_pool.ts";
-import { FieldTally } from "../../src/parse/field_report.ts";
+import { FieldTally } from "../../src/field_tally.ts";
 import { checkSelectFields, parseSelectSpec } from "../../src/parse/select_spec.ts";
 import { encodeFrame, FrameReader } from "../../src/parse/_frame_codec.ts";
 import { validateResult } from "../../src/parse/_standard_schema.ts";

@@ -1,39 +1,17 @@
 /**
- * Typed extraction's per-page outcome and its tally over a crawl: which fields
+ * Typed extraction's tally over a crawl: which fields
  * were found, missing or invalid, and the rates the summary prints
  * (`price: missing on 12% of 4,210 pages`).
  *
  * @module
  */
 
-import type { PageResult } from "../types.ts";
+import type { PageResult } from "./types.ts";
 
-/** One failed check: where (`price`, `items[2].name`, `(root)`) and why. */
-export interface FieldIssue {
-  /** The value's path in `data`. */
-  path: string;
-  /** What is wrong, from the schema or the `--select` type. */
-  message: string;
-}
+export type { FieldIssue, FieldStatus } from "./types.ts";
 
-/** How one field fared on one page. */
-export type FieldStatus = "ok" | "missing" | "invalid";
-
-/**
- * What the parse pool returns for a page: a `PageResult` plus, when typed checks
- * ran (an extractor's `schema`, or `--select` fields), the failed checks and each
- * field's status. `data` is kept even when invalid.
- */
-export type ParsedPage = PageResult & {
-  /** Failed checks; absent when none failed or none ran. */
-  invalid?: FieldIssue[];
-  /**
-   * Status per field (`--select` names; a schema's top-level keys, `[].key` for an
-   * array of objects, and the paths of failed checks with indices as `[]`);
-   * absent when no typed check ran.
-   */
-  fields?: Record<string, FieldStatus>;
-};
+/** A parsed page: its typed checks are part of `PageResult` (`invalid`, `fields`). */
+export type ParsedPage = PageResult;
 
 /** A field's failure counts over the pages tallied. */
 export interface FieldRate {
@@ -52,7 +30,7 @@ export interface FieldRate {
  *
  * @example Tally two pages
  * ```ts
- * import { FieldTally } from "./field_report.ts";
+ * import { FieldTally } from "./field_tally.ts";
  *
  * const tally = new FieldTally();
  * tally.add({ fields: { name: "ok", price: "missing" } });
@@ -91,15 +69,29 @@ export class FieldTally {
 
   /** One line per field that failed anywhere, e.g. `price: missing on 12% of 4,210 pages`. */
   summary(): string[] {
-    const pct = (n: number) => {
-      const p = (100 * n) / this.#pages;
-      return `${p > 0 && p < 1 ? p.toFixed(1) : Math.round(p)}%`;
-    };
-    return this.rates().filter((r) => r.missing + r.invalid > 0).map((r) => {
-      const parts = [];
-      if (r.missing > 0) parts.push(`missing on ${pct(r.missing)}`);
-      if (r.invalid > 0) parts.push(`invalid on ${pct(r.invalid)}`);
-      return `${r.field}: ${parts.join(", ")} of ${r.pages.toLocaleString("en-US")} pages`;
-    });
+    return this.rates().filter((r) => r.missing + r.invalid > 0).map(formatFieldRate);
   }
+}
+
+/**
+ * A field's failure rate as the summary prints it.
+ *
+ * @example
+ * ```ts
+ * import { formatFieldRate } from "./field_tally.ts";
+ *
+ * console.log(formatFieldRate({ field: "price", missing: 505, invalid: 0, pages: 4210 }));
+ * // "price: missing on 12% of 4,210 pages"
+ * ```
+ */
+export function formatFieldRate(r: FieldRate): string {
+  const pct = (n: number) => {
+    const p = (100 * n) / r.pages;
+    return `${p > 0 && p < 1 ? p.toFixed(1) : Math.round(p)}%`;
+  };
+  const parts = [
+    ...(r.missing > 0 ? [`missing on ${pct(r.missing)}`] : []),
+    ...(r.invalid > 0 ? [`invalid on ${pct(r.invalid)}`] : []),
+  ];
+  return `${r.field}: ${parts.join(", ")} of ${r.pages.toLocaleString("en-US")} pages`;
 }
