@@ -370,6 +370,7 @@ Deno.test("snapshot: busiest maxSnapshotHosts rows, the rest in one row, JSON sh
     "durationMs",
     "failed",
     "failuresByCode",
+    "fields",
     "hostCount",
     "hosts",
     "inFlight",
