@@ -18,57 +18,7 @@ import type {
 } from "./frontier_store.ts";
 import { compilePatterns } from "./_pattern.ts";
 import { domainOf, type FrontierScope, scopeKey } from "./_scope.ts";
-
-const SCOPE_WORDS: Readonly<Record<FrontierScope, string>> = {
-  host: "hosts",
-  domain: "registrable domains",
-  origin: "origins",
-  all: "anything",
-};
-
-/** Segment bounds of the path being checked by {@linkcode isTrap} (reused: no allocation per link). */
-const STARTS: number[] = [];
-const ENDS: number[] = [];
-
-/**
- * A path that looks like a spider trap: a segment repeated 3 times (a relative link
- * that keeps appending itself: `/a/b/a/b/a/`), or more than 32 segments. Runs for
- * every link: one scan, no allocation; segments are compared in place.
- */
-function isTrap(path: string): boolean {
-  let n = 0;
-  for (let i = 1, start = 1; i <= path.length; i++) {
-    if (i < path.length && path.charCodeAt(i) !== 47) continue; // "/"
-    if (i > start) {
-      if (n === 32) return true;
-      STARTS[n] = start;
-      ENDS[n++] = i;
-    }
-    start = i + 1;
-  }
-  if (n < 3) return false;
-  for (let a = 0; a < n - 2; a++) {
-    let repeats = 1;
-    const len = ENDS[a]! - STARTS[a]!;
-    for (let b = a + 1; b < n && repeats < 3; b++) {
-      if (
-        ENDS[b]! - STARTS[b]! === len && path.startsWith(path.slice(STARTS[a], ENDS[a]), STARTS[b])
-      ) {
-        repeats++;
-      }
-    }
-    if (repeats >= 3) return true;
-  }
-  return false;
-}
-
-function hostnameOf(url: string): string | null {
-  try {
-    return new URL(url).hostname;
-  } catch {
-    return null;
-  }
-}
+import { hostnameOf, isTrap, redirectRefusal } from "./_link_rules.ts";
 
 export type { FrontierScope };
 
@@ -436,28 +386,14 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
           await addScopeKey(scopeKey(parsed.url, scope));
           return null;
         }
-        return {
-          code: "OUT_OF_SCOPE",
-          message: `${from.url} redirects to ${parsed.href}, outside the crawl's scope ` +
-            `(--scope ${scope}: the seeds' ${SCOPE_WORDS[scope]}); not fetched`,
-        };
+        return redirectRefusal(from.url, parsed.href, { scope });
       }
       if (from.depth > 0) {
         if (include.length > 0 && !include.some((re) => re.test(parsed.href))) {
-          return {
-            code: "OUT_OF_SCOPE",
-            message: `${from.url} redirects to ${parsed.href}, which matches no --include ` +
-              `pattern; not fetched`,
-          };
+          return redirectRefusal(from.url, parsed.href, { include: true });
         }
         const excluded = exclude.find((re) => re.test(parsed.href));
-        if (excluded !== undefined) {
-          return {
-            code: "OUT_OF_SCOPE",
-            message: `${from.url} redirects to ${parsed.href}, which matches the --exclude ` +
-              `pattern ${excluded}; not fetched`,
-          };
-        }
+        if (excluded !== undefined) return redirectRefusal(from.url, parsed.href, { excluded });
       }
       return null;
     });
