@@ -8,6 +8,7 @@
 import { TrawlError } from "../trawl_error.ts";
 import { validateImportPrefixes } from "./check_extractor_graph.ts";
 import { resolveModuleUrl } from "./_module_url.ts";
+import type { WorkerPoolOptions } from "./worker_pool.ts";
 
 /** Where the user's code runs. */
 export type Isolation = "thread" | "process";
@@ -40,21 +41,8 @@ export const POOL_DEFAULTS = {
   maxMemoryMb: 512,
 } as const;
 
-/** The raw options, as `WorkerPoolOptions` declares them. */
-export interface PoolOptionsInput {
-  exportName?: string;
-  workers?: number;
-  lazy?: boolean;
-  maxQueued?: number;
-  timeoutMs?: number;
-  maxJobsPerWorker?: number;
-  maxBytesPerWorker?: number;
-  name?: string;
-  isolation?: Isolation;
-  maxMemoryMb?: number;
-  allowImports?: readonly string[];
-  checkModule?: string | URL | null;
-}
+/** The raw options: `WorkerPoolOptions`, as the caller gave them. */
+export type PoolOptionsInput = WorkerPoolOptions;
 
 /** Check every option once; throws `TrawlError` `INVALID_OPTION` naming the option and value. */
 export function poolSettings(moduleUrl: string, o: PoolOptionsInput): PoolSettings {
