@@ -8,7 +8,6 @@
 // deno-lint-ignore-file no-explicit-any
 import * as csvStringify from "@std/csv/stringify";
 import * as csvParse from "@std/csv/parse";
-import * as textLineStream from "@std/streams/text_line_stream";
 import * as fmtBytes from "@std/fmt/bytes";
 import * as fmtDuration from "@std/fmt/duration";
 import * as jsoncParse from "@std/jsonc/parse";
@@ -32,11 +31,6 @@ export const parseCsv: (
   input: string,
   options?: { skipFirstRow?: boolean; separator?: string; columns?: readonly string[] },
 ) => unknown[] = (csvParse as any).parse;
-
-/** std's `TextLineStream`: splits a text stream into lines (`\n` or `\r\n`). */
-export const TextLineStream: new (
-  options?: { allowCR?: boolean },
-) => TransformStream<string, string> = (textLineStream as any).TextLineStream;
 
 /** std's byte formatter: `1234` becomes `"1.23 kB"`. */
 export const formatBytes: (n: number, options?: { binary?: boolean }) => string =

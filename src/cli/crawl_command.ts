@@ -86,14 +86,15 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
   let run: CrawlRun;
   try {
     // Before the output is opened: options crawl() refuses must not truncate --out.
-    run = crawl(readSeeds(input), {
+    const warn = (message: string) => say(`${progressClear()}trawl: warning: ${message}\n`);
+    run = crawl(readSeeds(input, { onSkip: warn }), {
       ...options,
       store: state?.store ?? options.store,
       // With --state the queue lives on disk: no bound unless one is given.
       maxQueued: options.maxQueued ?? (state === null ? undefined : Infinity),
       maxQueuedPerHost: options.maxQueuedPerHost ?? (state === null ? undefined : Infinity),
       signal: abort.signal,
-      onWarning: (message) => say(`${progressClear()}trawl: warning: ${message}\n`),
+      onWarning: warn,
     });
   } catch (error) {
     await state?.close();
