@@ -103,3 +103,17 @@ Deno.test("cli: bad output paths are usage errors before any request: missing di
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cli: a missing permission is one line naming the flag to add, not a stack trace", async () => {
+  const seeds = await seedFile(["http://127.0.0.1:9/"]);
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-net=127.0.0.1", CLI, "crawl", seeds],
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = new TextDecoder().decode(stderr);
+  assert.equal(code, 1, text);
+  assert.equal(text.trim().split("\n").length, 1, text);
+  assert.match(text, /^trawl: missing permission: .*; run again with --allow-env \(or -A\)$/m);
+});
