@@ -81,6 +81,7 @@ export { checkSelectSpecs, parseSelectSpec, type SelectField } from "./src/parse
 export type {
   AddOptions,
   AddResult,
+  DoneOptions,
   FrontierCounts,
   FrontierEntry,
   FrontierStore,

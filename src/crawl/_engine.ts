@@ -183,7 +183,7 @@ export class CrawlEngine implements SeedPumpHost {
     if (output.lease === null) return;
     // After an abort the parts are closed: the record's URL stays unfinished (a
     // resumed crawl fetches it again).
-    if (!this.#closed) await this.#p.frontier.done(output.lease);
+    if (!this.#closed) await this.#p.frontier.done(output.lease, { record: output.record });
     this.#unacked--;
     this.notify();
   }

@@ -10,6 +10,7 @@ import { emptyLinkOutcome, type ErrorInfo, type LinkOutcome } from "../types.ts"
 import { TrawlError } from "../trawl_error.ts";
 import { canonicalHref, parseHttpUrl } from "../url.ts";
 import type {
+  DoneOptions,
   FrontierCounts,
   FrontierEntry,
   FrontierStore,
@@ -146,7 +147,7 @@ export interface Frontier {
   /** {@linkcode FrontierStore.take} */
   take(max: number, options?: TakeOptions): Promise<Lease[]>;
   /** {@linkcode FrontierStore.done} */
-  done(lease: Lease): Promise<boolean>;
+  done(lease: Lease, options?: DoneOptions): Promise<boolean>;
   /** {@linkcode FrontierStore.release} */
   release(lease: Lease, options?: { delayMs?: number }): Promise<boolean>;
   /** {@linkcode FrontierStore.renew} */
@@ -431,7 +432,7 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
       queuedSeen -= leases.length;
       return leases;
     },
-    done: (lease) => store.done(lease),
+    done: (lease, doneOptions) => store.done(lease, doneOptions),
     release: (lease, releaseOptions) => store.release(lease, releaseOptions),
     renew: (lease) => store.renew(lease),
     counts: () => store.counts(),

@@ -131,6 +131,26 @@ export interface AddResult {
 }
 
 /**
+ * Options for {@linkcode FrontierStore.done}.
+ *
+ * @example Finish a lease with its record
+ * ```ts
+ * import type { DoneOptions } from "./frontier_store.ts";
+ *
+ * const options: DoneOptions = { record: { url: "https://example.com/", id: "0123456789abcdef" } };
+ * ```
+ */
+export interface DoneOptions {
+  /**
+   * The URL's record. A store that keeps the crawl's output (Redis, shared by
+   * many workers) stores it in the same atomic step as the ack, and only when
+   * the lease was still held, so each URL's record is kept exactly once; other
+   * stores ignore it. @default {undefined}
+   */
+  record?: { readonly url: string; readonly id: string };
+}
+
+/**
  * Sizes of the frontier. `seen` = every URL ever added; each seen URL is in
  * exactly one of `queued` (including entries released with a delay that has not
  * yet passed), `leased` or `done`.
@@ -218,7 +238,7 @@ export interface FrontierStore {
   /** Lease up to `max` queued entries, breadth-first, skipping excluded hosts. */
   take(max: number, options?: TakeOptions): Promise<Lease[]>;
   /** The leased URL is finished (success or final failure); `false` if the lease was not held. */
-  done(lease: Lease): Promise<boolean>;
+  done(lease: Lease, options?: DoneOptions): Promise<boolean>;
   /** Put a leased entry back (to try again), visible after `delayMs`; `false` if not held. */
   release(lease: Lease, options?: { delayMs?: number }): Promise<boolean>;
   /** Extend a lease held by a live worker; `false` if not held. */
