@@ -99,6 +99,10 @@ export {
   type SqliteFrontierStoreOptions,
 } from "./src/frontier/sqlite_frontier_store.ts";
 
+// Recrawls: what earlier runs saw of each page (the state file keeps it as `store.history`).
+export type { PageHistory, PageMemo } from "./src/recrawl/page_history.ts";
+export { createMemoryPageHistory } from "./src/recrawl/memory_page_history.ts";
+
 // Politeness and safety: the per-host policy contract and its in-memory default.
 export type {
   AcquireOptions,
@@ -157,4 +161,5 @@ export type {
   PageInput,
   PageLink,
   PageResult,
+  RecordChange,
 } from "./src/types.ts";

@@ -253,6 +253,8 @@ class Crawl implements CrawlRun {
       pool,
       robots,
       maxDepth: o.maxDepth,
+      history: o.history ?? null,
+      minAgeMs: o.minAgeMs,
       signal,
       emit,
       notify: () => engine.current!.notify(),
@@ -271,6 +273,11 @@ class Crawl implements CrawlRun {
       // A seed on a private address lets its own crawl reach that address (also when a
       // resumed crawl reads it again: it is then already in the frontier).
       onSeed: (url) => guard.allowAddressesOf(url).catch(() => {}),
+      history: o.history ?? null,
+      reachedAll: () => {
+        const links = frontier.stats;
+        return links.overLimit === 0 && links.overQueue === 0 && stats.overLimitSeeds === 0;
+      },
       onSeedsRead: () => {
         if (o.maxDepth === 0) {
           stats.total = stats.seeds - stats.duplicateSeeds - stats.overLimitSeeds;

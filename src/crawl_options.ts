@@ -18,6 +18,7 @@ import {
   type Check,
   checkKeys,
   duration,
+  finiteAtLeastZero,
   headerValue,
   implementing,
   integer,
@@ -29,6 +30,7 @@ import {
   strings,
 } from "./_option_checks.ts";
 import type { FrontierStore } from "./frontier/frontier_store.ts";
+import type { PageHistory } from "./recrawl/page_history.ts";
 import { isProductToken } from "./robots/product_token.ts";
 import type { HostPolicy } from "./policy/host_policy.ts";
 import type { CrawlEventListener } from "./crawl_events.ts";
@@ -174,6 +176,18 @@ export interface CrawlOptions {
   store?: FrontierStore;
   /** Who decides how hard each host is hit (no flag). @default {an in-memory policy from the options above} */
   hostPolicy?: HostPolicy;
+  /**
+   * What earlier runs saw of each page: makes the crawl a recrawl (conditional
+   * requests, a `change` on every record, `gone` records for pages no longer
+   * reached; `--state` keeps it in the state file). The owner starts each run
+   * with `history.startRun()`. @default {undefined}
+   */
+  history?: PageHistory;
+  /**
+   * With `history`: a page fetched less than this long ago is not fetched again
+   * (`unchanged`, its stored links followed) (`--min-age`). @default {0}
+   */
+  minAgeMs?: number;
   /** Aborting stops the crawl at once: requests in flight end as `ABORTED` records (no flag). @default {undefined} */
   signal?: AbortSignal;
   /** Called with warnings meant for a human, an invalid seed line say (no flag). @default {undefined} */
@@ -192,6 +206,7 @@ type Unset =
   | "proxy"
   | "store"
   | "hostPolicy"
+  | "history"
   | "signal"
   | "onWarning"
   | "onEvent";
@@ -267,6 +282,8 @@ export const CRAWL_DEFAULTS: ResolvedCrawlOptions = Object.freeze(
     allowPrivate: false,
     store: undefined,
     hostPolicy: undefined,
+    history: undefined,
+    minAgeMs: 0,
     signal: undefined,
     onWarning: undefined,
     onEvent: undefined,
@@ -299,6 +316,14 @@ const POLICY_METHODS: Record<MethodsOf<HostPolicy>, true> = {
   blockedHosts: true,
   nextReadyMs: true,
   close: true,
+};
+
+const HISTORY_METHODS: Record<MethodsOf<PageHistory>, true> = {
+  startRun: true,
+  reach: true,
+  remember: true,
+  unreached: true,
+  forget: true,
 };
 
 /** One check per option: the value (never `undefined`) to its resolved form, or a throw. */
@@ -403,6 +428,8 @@ const CHECKS: { [K in keyof CrawlOptions]-?: Check<CrawlOptions[K]> } = {
   allowPrivate: boolean,
   store: implementing<FrontierStore>("FrontierStore", STORE_METHODS),
   hostPolicy: implementing<HostPolicy>("HostPolicy", POLICY_METHODS),
+  history: implementing<PageHistory>("PageHistory", HISTORY_METHODS),
+  minAgeMs: finiteAtLeastZero,
   signal: (name, value) => {
     if (value instanceof AbortSignal) return value;
     throw new TypeError(`${name} must be an AbortSignal: received ${show(value)}`);

@@ -9,7 +9,12 @@
 import type { CrawlEvent } from "./crawl_events.ts";
 import { TrawlError } from "./trawl_error.ts";
 import { type FieldRate, FieldTally } from "./field_tally.ts";
-import { type CrawlRecord, emptyLinkOutcome, type LinkOutcome } from "./types.ts";
+import {
+  type CrawlRecord,
+  emptyLinkOutcome,
+  type LinkOutcome,
+  type RecordChange,
+} from "./types.ts";
 import {
   addCounts,
   bucketOf,
@@ -90,6 +95,8 @@ export interface CrawlStatsSnapshot {
   robots: { fetched: number; unavailable: number; unreachable: number };
   /** URLs refused by robots.txt. */
   robotsDisallowed: number;
+  /** A recrawl's records by change against the previous run; `null` when the crawl keeps no page history. */
+  changes: Record<RecordChange, number> | null;
   /** Seed lines read (blank lines and comments excluded). */
   seeds: number;
   /** Seed lines that were not valid URLs. */
@@ -216,6 +223,7 @@ export class CrawlStats {
   #backoffs = 0;
   #robots = { fetched: 0, unavailable: 0, unreachable: 0 };
   #robotsDisallowed = 0;
+  #changes: Record<RecordChange, number> | null = null;
   #seeds = 0;
   #invalidSeeds = 0;
   #duplicateSeeds = 0;
@@ -312,6 +320,10 @@ export class CrawlStats {
 
   #record(record: CrawlRecord, host: string, attempts: number): void {
     this.#pages++;
+    if (record.change !== undefined) {
+      this.#changes ??= { new: 0, changed: 0, unchanged: 0, gone: 0 };
+      this.#changes[record.change]++;
+    }
     this.#bytes += record.bytes;
     if (record.status !== null) {
       this.#statuses[record.status] = (this.#statuses[record.status] ?? 0) + 1;
@@ -437,6 +449,7 @@ export class CrawlStats {
       backoffs: this.#backoffs,
       robots: { ...this.#robots },
       robotsDisallowed: this.#robotsDisallowed,
+      changes: this.#changes === null ? null : { ...this.#changes },
       seeds: this.#seeds,
       invalidSeeds: this.#invalidSeeds,
       duplicateSeeds: this.#duplicateSeeds,

@@ -181,6 +181,14 @@ export function emptyLinkOutcome(): LinkOutcome {
   };
 }
 
+/**
+ * How a page compares with the crawl's previous run (records of a crawl with a
+ * page history): `new` (not in the previous run), `changed`, `unchanged` (a 304,
+ * the same body hash, or not fetched because of `minAgeMs`), `gone` (404/410
+ * now, or no longer reached by any link).
+ */
+export type RecordChange = "new" | "changed" | "unchanged" | "gone";
+
 /** One output record: exactly one per attempted URL. */
 export interface CrawlRecord {
   /**
@@ -211,6 +219,8 @@ export interface CrawlRecord {
   data: unknown;
   /** Failed typed checks of `data` (which is kept as extracted); absent when none failed. */
   invalid?: FieldIssue[];
+  /** Against the previous run, when the crawl keeps a page history (`--state`); else absent. */
+  change?: RecordChange;
 }
 
 /**

@@ -22,6 +22,9 @@ import { TrawlError } from "../trawl_error.ts";
 /** The settings a crawl's state is bound to: a resume must give the same ones. */
 export type StateConfig = Record<string, unknown>;
 
+/** Settings a recrawl (the next run) may change: each run has its own output, and new seeds. */
+const PER_RUN: readonly string[] = ["--out", "--format", "seed file"];
+
 /**
  * An open state file.
  *
@@ -40,6 +43,8 @@ export interface CrawlState {
   readonly outputOffset: number;
   /** Whether this run resumes an earlier one. */
   readonly resumed: boolean;
+  /** The run's number: 1 for the first crawl, then one more for each `--recrawl`. */
+  readonly run: number;
   /** Commit the staged acks and adds with `outputOffset` (the output is synced up to it). */
   commit(outputOffset: number): Promise<void>;
   /** Commit, and mark the crawl complete: running the same command again does nothing. */
@@ -54,13 +59,14 @@ const STATUS = "status";
 
 /**
  * Open (or create) the state file at `path` for a crawl with `config`. Resolves
- * `"complete"` when the file holds a finished crawl. Throws a usage error
- * (`INVALID_OPTION`) naming every setting that differs from the stored ones.
+ * `"complete"` when the file holds a finished crawl, unless `recrawl` asks for
+ * its next run (which may change the settings of `PER_RUN`). Throws a usage
+ * error (`INVALID_OPTION`) naming every setting that differs from the stored ones.
  */
 export async function openCrawlState(
   path: string,
   config: StateConfig,
-  options: { fresh: boolean },
+  options: { fresh: boolean; recrawl?: boolean },
 ): Promise<CrawlState | "complete"> {
   if (options.fresh) {
     for (const suffix of ["", "-wal", "-shm"]) {
@@ -81,8 +87,11 @@ export async function openCrawlState(
     );
   }
   const stored = store.getMeta(CONFIG);
+  const nextRun = stored !== null && options.recrawl === true &&
+    store.getMeta(STATUS) === "complete";
   if (stored !== null) {
-    const differences = diff(JSON.parse(stored) as StateConfig, config);
+    const differences = diff(JSON.parse(stored) as StateConfig, config)
+      .filter((d) => !nextRun || !PER_RUN.some((key) => d.startsWith(`${key}:`)));
     if (differences.length > 0) {
       await store.close();
       throw new TrawlError(
@@ -91,7 +100,14 @@ export async function openCrawlState(
           `Run it with the same settings to resume, or add --fresh to start over`,
       );
     }
-    if (store.getMeta(STATUS) === "complete") {
+    if (nextRun) {
+      await store.startRecrawl();
+      await store.checkpoint({
+        [CONFIG]: JSON.stringify(config),
+        [OFFSET]: "0",
+        [STATUS]: "running",
+      });
+    } else if (store.getMeta(STATUS) === "complete") {
       await store.close();
       return "complete";
     }
@@ -106,7 +122,8 @@ export async function openCrawlState(
   return {
     store,
     outputOffset: offset,
-    resumed: stored !== null,
+    resumed: stored !== null && !nextRun,
+    run: Number(store.getMeta("historyRun") ?? "1"),
     commit: (outputOffset) => store.checkpoint({ [OFFSET]: String(outputOffset) }),
     complete: (outputOffset) =>
       store.checkpoint({ [OFFSET]: String(outputOffset), [STATUS]: "complete" }),

@@ -65,11 +65,12 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
     try {
       const opened = await openCrawlState(command.state, await stateConfig(command), {
         fresh: command.fresh,
+        recrawl: command.recrawl,
       });
       if (opened === "complete") {
         say(
           `trawl: the crawl in ${command.state} is complete: nothing to do ` +
-            `(--fresh starts it over)\n`,
+            `(--recrawl starts its next run, --fresh starts it over)\n`,
         );
         return 0;
       }
@@ -90,6 +91,7 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
     run = crawl(readSeeds(input, { onSkip: warn }), {
       ...options,
       store: state?.store ?? options.store,
+      history: state?.store.history ?? options.history,
       // With --state the queue lives on disk: no bound unless one is given.
       maxQueued: options.maxQueued ?? (state === null ? undefined : Infinity),
       maxQueuedPerHost: options.maxQueuedPerHost ?? (state === null ? undefined : Infinity),
@@ -116,6 +118,8 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
     say(
       `trawl: resuming the crawl in ${command.state} (output kept up to byte ${state.outputOffset})\n`,
     );
+  } else if (state !== null && state.run > 1 && !quiet) {
+    say(`trawl: recrawling ${command.state}: run ${state.run}\n`);
   }
 
   // Ctrl-C, and SIGTERM/SIGHUP as sent by docker stop, systemd, Kubernetes or a closed
@@ -163,6 +167,7 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
         acked = file.offset;
         if (performance.now() - lastCommit >= COMMIT_MS) await commit(acked);
       }
+      if (command.changedOnly && record.change === "unchanged") continue;
       await sink.write(record);
       written++;
     }

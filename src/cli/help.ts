@@ -155,6 +155,12 @@ const OUTPUT: Row[] = [
   ["    --state FILE", "keep the crawl in FILE (SQLite): kill it at any moment,", null],
   ["", "run the same command again, and it resumes; needs -o", null],
   ["    --fresh", "discard the --state file and start over", null],
+  ["    --recrawl", "run the finished crawl in --state again, fetching", null],
+  ["", "with If-None-Match/If-Modified-Since; each record gets", null],
+  ["", "change: new, changed, unchanged or gone", null],
+  ["    --changed-only", "write only new, changed and gone records", null],
+  ["    --min-age DURATION", "with --state: do not refetch pages fetched less than", null],
+  ["", "DURATION ago (500ms, 10s, 30m, 6h, 2d)", byDefault("minAgeMs")],
   ["-q, --quiet", "no progress line and no summary", null],
   ["-h, --help", "show this help", null],
 ];
@@ -196,7 +202,8 @@ ${table(OUTPUT)}
 
 Each record: id (stable per URL), url, finalUrl, status, depth, title, fetchedAt, ms,
 bytes, error ({code, message} or null) and data (the --select fields or the
-extractor's result).
+extractor's result); with --state also change (against the previous run: a 304 or the
+same body hash is unchanged; a 404/410, or a page no link reaches any more, is gone).
 
 Exit status: 0 the crawl completed (failed pages are in the output), 1 a fatal error,
 2 a usage error. Ctrl-C (or SIGTERM, SIGHUP) stops admitting work, finishes what is in

@@ -10,6 +10,7 @@
 
 import { parseArgs } from "node:util";
 import { TrawlError } from "../trawl_error.ts";
+import { parseDuration } from "../duration.ts";
 import { type CrawlOptions, type CrawlScope, resolveCrawlOptions } from "../crawl_options.ts";
 
 /** Output formats. */
@@ -48,6 +49,10 @@ export type CliCommand =
     state: string | null;
     /** Discard the state file and start over (`--fresh`). */
     fresh: boolean;
+    /** Start the next run of the finished crawl in the state file (`--recrawl`). */
+    recrawl: boolean;
+    /** Write only `new`, `changed` and `gone` records (`--changed-only`). */
+    changedOnly: boolean;
   };
 
 /**
@@ -99,6 +104,8 @@ export const OPTION_FLAGS: Readonly<Record<keyof CrawlOptions, string | null>> =
   allowPrivate: "--allow-private",
   store: null,
   hostPolicy: null,
+  history: null,
+  minAgeMs: "--min-age",
   signal: null,
   onWarning: null,
   onEvent: null,
@@ -146,6 +153,9 @@ const FLAGS = {
   stats: { type: "string" },
   state: { type: "string" },
   fresh: { type: "boolean" },
+  recrawl: { type: "boolean" },
+  "changed-only": { type: "boolean" },
+  "min-age": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -226,6 +236,7 @@ export function parseFlags(args: string[]): CliCommand {
     proxy: v.proxy,
     robots: !v["no-robots"],
     allowPrivate: v["allow-private"] ?? false,
+    minAgeMs: duration("--min-age", v["min-age"]),
   };
   for (const key of Object.keys(options) as (keyof CrawlOptions)[]) {
     if (options[key] === undefined) delete options[key];
@@ -243,6 +254,16 @@ export function parseFlags(args: string[]): CliCommand {
   if (v.fresh && state === null) {
     throw usage("--fresh discards a state file: give it with --state FILE");
   }
+  for (const flag of ["--recrawl", "--changed-only", "--min-age"] as const) {
+    if (state === null && v[flag.slice(2) as "recrawl" | "changed-only" | "min-age"]) {
+      throw usage(
+        `${flag} compares with earlier runs of the crawl, kept in its state file: give --state FILE`,
+      );
+    }
+  }
+  if (v.fresh && v.recrawl) {
+    throw usage("--fresh discards the earlier runs that --recrawl compares with: give one of them");
+  }
   if (state !== null && out === null) {
     throw usage(
       "--state needs -o FILE: a resumed crawl cuts the output back to its last committed record, " +
@@ -259,6 +280,8 @@ export function parseFlags(args: string[]): CliCommand {
     quiet: v.quiet ?? false,
     state,
     fresh: v.fresh ?? false,
+    recrawl: v.recrawl ?? false,
+    changedOnly: v["changed-only"] ?? false,
   };
 }
 
@@ -324,6 +347,15 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
     throw usage(`${flag} takes one of ${allowed.join(", ")}, not '${value}'`);
   }
   return value as T;
+}
+
+function duration(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseDuration(value, flag);
+  } catch (error) {
+    throw usage((error as Error).message);
+  }
 }
 
 function nonEmpty(flag: string, value: string | undefined): string | undefined {

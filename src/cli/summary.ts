@@ -47,6 +47,12 @@ export function formatSummary(s: CrawlStatsSnapshot, options: SummaryOptions = {
     `  received:  ${formatBytes(s.bytes)} · latency p50 ${p50 ?? "-"} ms, p95 ${p95 ?? "-"} ms · ` +
       `retries ${s.retries} · robots refusals ${s.robotsDisallowed}`,
   );
+  if (s.changes !== null) {
+    const c = s.changes;
+    lines.push(
+      `  changes:   ${c.new} new, ${c.changed} changed, ${c.unchanged} unchanged, ${c.gone} gone`,
+    );
+  }
   if (s.hostCount > 1) lines.push(`  hosts:     ${hostsLine(s)}`);
   if (s.backoffs > 0 || s.redirects > 0) {
     lines.push(`  backoffs:  ${s.backoffs} · redirects ${s.redirects}`);

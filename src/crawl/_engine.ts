@@ -13,6 +13,7 @@ import type { Frontier } from "../frontier/frontier.ts";
 import type { Lease } from "../frontier/frontier_store.ts";
 import type { ParsePool } from "../parse/parse_pool.ts";
 import type { HostPolicy } from "../policy/host_policy.ts";
+import type { PageHistory, PageMemo } from "../recrawl/page_history.ts";
 import type { CrawlRecord, FieldStatus } from "../types.ts";
 import { serializeError } from "../trawl_error.ts";
 import { failureRecord, recordId } from "./_records.ts";
@@ -32,6 +33,8 @@ const MAX_PENDING_RECORDS = 1024;
 const MAX_PARSE_BACKLOG_BYTES = 16 * 2 ** 20;
 /** Leases asked of the frontier per round trip (one per host per call). */
 const TAKE_BATCH = 64;
+/** Pages no longer reached, read from the history per round trip at the end of a recrawl. */
+const GONE_BATCH = 256;
 
 /** The parts the loop drives. */
 export interface EngineParts {
@@ -52,6 +55,10 @@ export interface EngineParts {
   onSeed(url: string): Promise<void>;
   /** The seed source was read to its end (the count of URLs is known when no link is followed). */
   onSeedsRead(): void;
+  /** What earlier runs saw (a recrawl): pages it holds that this run did not reach are `gone`. */
+  history: PageHistory | null;
+  /** Whether every link and seed found was admitted (no budget or queue bound refused one). */
+  reachedAll(): boolean;
   /** Closes what the wiring opened (fetcher, pool, policy, store), once the loop is over. */
   close(): Promise<void>;
 }
@@ -62,6 +69,8 @@ interface Output {
   fields?: Record<string, FieldStatus>;
   /** Acknowledged (done in the frontier) once the consumer moves past the record. */
   lease: Lease | null;
+  /** For a record without a lease: run once the consumer moves past it. */
+  onAck?: () => Promise<void>;
   attempts: number;
   host: string;
 }
@@ -180,10 +189,14 @@ export class CrawlEngine implements SeedPumpHost {
   }
 
   async #ack(output: Output): Promise<void> {
-    if (output.lease === null) return;
+    if (output.lease === null && output.onAck === undefined) return;
     // After an abort the parts are closed: the record's URL stays unfinished (a
     // resumed crawl fetches it again).
-    if (!this.#closed) await this.#p.frontier.done(output.lease, { record: output.record });
+    if (!this.#closed) {
+      if (output.lease !== null) {
+        await this.#p.frontier.done(output.lease, { record: output.record });
+      } else await output.onAck!();
+    }
     this.#unacked--;
     this.notify();
   }
@@ -197,7 +210,7 @@ export class CrawlEngine implements SeedPumpHost {
       fields: output.fields,
     });
     this.#out.push(output);
-    if (output.lease !== null) this.#unacked++;
+    if (output.lease !== null || output.onAck !== undefined) this.#unacked++;
     this.notify();
   }
 
@@ -278,6 +291,7 @@ export class CrawlEngine implements SeedPumpHost {
       }
       await Promise.allSettled(this.#tasks);
       this.emit({ type: "frontier", queued: (await frontier.counts()).queued, inFlight: 0 });
+      if (this.#p.history !== null && !this.stopping) await this.#reportGone(this.#p.history);
     } finally {
       this.#stopping = true;
       this.notify();
@@ -286,6 +300,58 @@ export class CrawlEngine implements SeedPumpHost {
       await this.#p.close();
     }
   }
+
+  /**
+   * The end of a recrawl that reached everything it could: a `gone` record for
+   * each page of the earlier runs this run did not reach. A page is forgotten
+   * when its record is handed over, so a resumed run reports the rest.
+   */
+  async #reportGone(history: PageHistory): Promise<void> {
+    if (!this.#p.reachedAll()) {
+      this.warn(
+        "pages not reached in this run are not reported gone: a budget or queue bound " +
+          "refused links (see the link stats), so they may still be there",
+      );
+      return;
+    }
+    let after = "";
+    while (!this.stopping) {
+      const batch = await history.unreached(GONE_BATCH, after);
+      if (batch.length === 0) break;
+      for (const { url, memo } of batch) {
+        after = url;
+        this.#push({
+          record: goneRecord(url, memo),
+          lease: null,
+          onAck: () => history.forget(url),
+          attempts: 0,
+          host: "",
+        });
+      }
+      while (this.#out.length - this.#outHead >= MAX_PENDING_RECORDS && !this.stopping) {
+        await this.#changed.promise;
+      }
+    }
+    while (this.#unacked > 0 && !this.#p.abort.signal.aborted) await this.#changed.promise;
+  }
+}
+
+/** The record of a page of an earlier run that no link reaches any more. */
+function goneRecord(url: string, memo: PageMemo): CrawlRecord {
+  return {
+    id: recordId(url),
+    url,
+    finalUrl: null,
+    status: null,
+    depth: memo.depth,
+    title: memo.title,
+    fetchedAt: new Date().toISOString(),
+    ms: 0,
+    bytes: 0,
+    error: null,
+    data: null,
+    change: "gone",
+  };
 }
 
 /** Wait for `changed`, or `ms` milliseconds when given. */

@@ -12,6 +12,7 @@ import type { Frontier } from "../frontier/frontier.ts";
 import type { Lease } from "../frontier/frontier_store.ts";
 import type { ParsePool } from "../parse/parse_pool.ts";
 import type { HostPermit, HostPolicy, PermitSlot } from "../policy/host_policy.ts";
+import type { PageHistory, PageMemo } from "../recrawl/page_history.ts";
 import type { RobotsCache } from "../robots/robots_cache.ts";
 import { serializeError, TrawlError } from "../trawl_error.ts";
 import {
@@ -21,6 +22,7 @@ import {
   type FieldStatus,
 } from "../types.ts";
 import { failureRecord, recordId, robotsRefusal } from "./_records.ts";
+import { changeOf, conditionalHeaders, contentHash, validatorsOf } from "./_revisit.ts";
 
 /** HTML media types: the only bodies parsed. */
 const HTML_TYPES: ReadonlySet<string> = new Set(["text/html", "application/xhtml+xml"]);
@@ -33,6 +35,10 @@ export interface PipelineParts {
   pool: ParsePool;
   robots: RobotsCache | null;
   maxDepth: number;
+  /** What earlier runs saw of each page (a recrawl); `null` when the crawl keeps no history. */
+  history: PageHistory | null;
+  /** With a history: pages fetched less than this long ago are not fetched again. */
+  minAgeMs: number;
   /** The crawl's signal: aborting it ends every request as `ABORTED`. */
   signal: AbortSignal;
   emit(event: CrawlEvent): void;
@@ -90,7 +96,16 @@ export class UrlPipeline {
     let result: FetchResult | null = null;
     let record: CrawlRecord;
     let fields: Record<string, FieldStatus> | undefined;
+    let memo: PageMemo | null = null;
+    let outlinks: string[] | null = null;
+    let hash: string | undefined;
     try {
+      if (p.history !== null) {
+        memo = await p.history.reach(url);
+        if (memo !== null && Date.now() - memo.fetchedAt < p.minAgeMs) {
+          return { record: await this.#notFetched(lease, memo), attempts: 0 };
+        }
+      }
       if (p.robots) {
         const verdict = p.robots.peek(url) ??
           await p.robots.check(url, { signal: p.signal, permit: slot });
@@ -105,6 +120,7 @@ export class UrlPipeline {
         permit: slot,
         onRetry: this.#onRetry,
         onRedirect: this.#onRedirect,
+        headers: conditionalHeaders(memo),
       });
       record = {
         id: recordId(url),
@@ -120,8 +136,12 @@ export class UrlPipeline {
         data: null,
       };
       const html = result.contentType === null || HTML_TYPES.has(result.contentType);
-      if (result.error === null && result.status !== null && result.status < 300 && html) {
-        fields = await this.#parse(record, result, depth);
+      const ok = result.error === null && result.status !== null && result.status < 300;
+      if (ok && p.history !== null) hash = await contentHash(result.body);
+      if (ok && html) {
+        const parsed = await this.#parse(record, result, depth);
+        fields = parsed.fields;
+        outlinks = parsed.links;
       }
     } catch (error) {
       record = failureRecord(
@@ -140,15 +160,91 @@ export class UrlPipeline {
       if (slot.permit !== null) await p.policy.release(slot.permit, { status: null, unused: true });
     }
     record.ms = Math.round(performance.now() - started);
+    if (p.history !== null) await this.#revisited(record, result, memo, outlinks, hash);
     return { record, attempts: result?.attempts ?? 0, fields };
   }
 
-  /** Parse the page into `record`; resolves to its typed fields' statuses, if any were checked. */
+  /**
+   * A recrawl's verdict on a URL (`record.change`), and what the history keeps of
+   * it. A page whose body was not read this time (a 304, a failure) keeps its
+   * stored links, which are followed so discovery goes on behind it.
+   */
+  async #revisited(
+    record: CrawlRecord,
+    result: FetchResult | null,
+    memo: PageMemo | null,
+    outlinks: string[] | null,
+    hash: string | undefined,
+  ): Promise<void> {
+    const p = this.#p;
+    const status = result?.status ?? null;
+    record.change = changeOf(memo, { status, error: record.error }, hash);
+    if (status === 304 && memo !== null) {
+      record.title = memo.title;
+      record.error = null;
+    }
+    if (outlinks === null && memo !== null && record.change === "unchanged") {
+      await this.#follow(record.url, record.depth, memo.outlinks.map((link) => ({ url: link })));
+    }
+    if (record.error?.code === "ABORTED") return;
+    if (memo !== null && record.change === "unchanged" && status !== 304 && hash === undefined) {
+      return; // no verdict on the page: it keeps its earlier state
+    }
+    const keep = status === 304 && memo !== null;
+    const validators = result === null ? {} : validatorsOf(result.headers);
+    await p.history!.remember(record.url, {
+      depth: record.depth,
+      status: keep ? memo.status : status,
+      etag: validators.etag ?? (keep ? memo.etag : undefined),
+      lastModified: validators.lastModified ?? (keep ? memo.lastModified : undefined),
+      contentHash: hash ?? (keep ? memo.contentHash : undefined),
+      fetchedAt: Date.now(),
+      title: record.title,
+      outlinks: outlinks ?? (keep ? memo.outlinks : []),
+    });
+  }
+
+  /** A page fetched less than `minAgeMs` ago: not fetched, its stored links followed. */
+  async #notFetched(lease: Lease, memo: PageMemo): Promise<CrawlRecord> {
+    const { url, depth } = lease.entry;
+    await this.#follow(url, depth, memo.outlinks.map((link) => ({ url: link })));
+    return {
+      id: recordId(url),
+      url,
+      finalUrl: null,
+      status: memo.status,
+      depth,
+      title: memo.title,
+      fetchedAt: new Date(memo.fetchedAt).toISOString(),
+      ms: 0,
+      bytes: 0,
+      error: null,
+      data: null,
+      change: "unchanged",
+    };
+  }
+
+  /** Add a page's links to the frontier (within `maxDepth`) and report them. */
+  async #follow(url: string, depth: number, links: readonly { url: string }[]): Promise<void> {
+    const p = this.#p;
+    const found = links.length;
+    const outcome = depth < p.maxDepth
+      ? await p.frontier.addLinks(depth, links, { referrer: url })
+      : null;
+    p.emit({
+      type: "links",
+      url,
+      found,
+      outcome: outcome ?? { ...emptyLinkOutcome(), overDepth: found },
+    });
+  }
+
+  /** Parse the page into `record`; resolves to its typed fields' statuses (if any were checked) and links. */
   async #parse(
     record: CrawlRecord,
     result: FetchResult,
     depth: number,
-  ): Promise<Record<string, FieldStatus> | undefined> {
+  ): Promise<{ fields: Record<string, FieldStatus> | undefined; links: string[] }> {
     const p = this.#p;
     const size = result.body.byteLength;
     p.backlog(size);
@@ -169,17 +265,8 @@ export class UrlPipeline {
     record.data = page.data;
     record.error = page.error;
     if (page.invalid !== undefined) record.invalid = page.invalid;
-    const found = page.links.length;
-    const outcome = depth < p.maxDepth
-      ? await p.frontier.addLinks(depth, page.links, { referrer: record.url })
-      : null;
-    p.emit({
-      type: "links",
-      url: record.url,
-      found,
-      outcome: outcome ?? { ...emptyLinkOutcome(), overDepth: found },
-    });
-    return page.fields;
+    await this.#follow(record.url, depth, page.links);
+    return { fields: page.fields, links: page.links.map((link) => link.url) };
   }
 
   /**

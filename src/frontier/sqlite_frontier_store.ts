@@ -35,6 +35,8 @@ import type {
   TakeOptions,
 } from "./frontier_store.ts";
 import { TrawlError } from "../trawl_error.ts";
+import type { PageHistory } from "../recrawl/page_history.ts";
+import { createSqlitePageHistory } from "../recrawl/sqlite_page_history.ts";
 
 /**
  * Options for {@linkcode createSqliteFrontierStore}.
@@ -74,6 +76,14 @@ export interface SqliteFrontierStore extends FrontierStore {
   checkpoint(meta?: Readonly<Record<string, string>>): Promise<void>;
   /** A meta value (committed or not), or `null`. */
   getMeta(key: string): string | null;
+  /** What earlier runs saw of each page, in the same file and transaction (for `--recrawl`). */
+  readonly history: PageHistory;
+  /**
+   * Begin the next run of a finished crawl: the queue, the dedupe set and the
+   * page budgets are emptied (the scope and the page history stay) and the
+   * history starts its next run. Resolves the run's number.
+   */
+  startRecrawl(): Promise<number>;
 }
 
 /** Queued entries held in memory per active host. */
@@ -114,6 +124,7 @@ interface Window {
 
 class SqliteStore implements SqliteFrontierStore {
   readonly owner: string;
+  readonly history: PageHistory;
   #db: DatabaseSync;
   #manual: boolean;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -211,6 +222,12 @@ class SqliteStore implements SqliteFrontierStore {
       scope: db.prepare("SELECT key FROM scope"),
     };
     db.exec("BEGIN IMMEDIATE");
+    this.history = createSqlitePageHistory(db, {
+      assertOpen: () => {
+        if (this.#closed) throw closedError();
+        this.#dirty = true;
+      },
+    });
     if (!this.#manual) {
       this.#timer = setInterval(() => {
         if (this.#dirty) this.#commit();
@@ -349,6 +366,21 @@ class SqliteStore implements SqliteFrontierStore {
 
   scopeKeys(): Promise<string[]> {
     return this.#run(() => (this.#s.scope.all() as { key: string }[]).map((r) => r.key));
+  }
+
+  async startRecrawl(): Promise<number> {
+    await this.#run(() => {
+      if (this.#leases.size > 0) {
+        throw new TrawlError("INVALID_OPTION", "startRecrawl: URLs of this run are still leased");
+      }
+      this.#db.exec("DELETE FROM urls; DELETE FROM hosts;");
+      this.#counts = { seen: 0, admitted: 0, queued: 0, leased: 0, done: 0 };
+      this.#admittedPerHost.clear();
+      this.#active.clear();
+      this.#moreHosts = false;
+      this.#delayed = 0;
+    });
+    return await this.history.startRun();
   }
 
   checkpoint(meta: Readonly<Record<string, string>> = {}): Promise<void> {

@@ -156,6 +156,13 @@ const BAD: Record<keyof CrawlOptions, Bad[]> = {
   hostPolicy: [
     [{ acquire() {} }, TypeError, /^hostPolicy must be a HostPolicy .*without tryAcquire, release/],
   ],
+  history: [
+    [{ reach() {} }, TypeError, /^history must be a PageHistory .*without startRun, remember/],
+  ],
+  minAgeMs: [
+    [-1, RangeError, /^minAgeMs must be a finite number >= 0: received -1$/],
+    [Infinity, RangeError, /^minAgeMs must be a finite number >= 0: received Infinity$/],
+  ],
   signal: [[
     new AbortController(),
     TypeError,
@@ -253,6 +260,8 @@ Deno.test("crawl options: defaults come from CRAWL_DEFAULTS and match the docume
       allowPrivate: false,
       store: undefined,
       hostPolicy: undefined,
+      history: undefined,
+      minAgeMs: 0,
       signal: undefined,
       onWarning: undefined,
       onEvent: undefined,
