@@ -366,6 +366,7 @@ Deno.test("snapshot: busiest maxSnapshotHosts rows, the rest in one row, JSON sh
   assert.deepEqual(Object.keys(s).sort(), [
     "backoffs",
     "bytes",
+    "changes",
     "duplicateSeeds",
     "durationMs",
     "failed",
