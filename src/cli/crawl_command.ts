@@ -246,9 +246,13 @@ async function openOutput(
     await file.truncate(offset);
     await file.seek(offset, Deno.SeekMode.Start);
   }
-  return createFileSink(file, textFormat(command.format, { columns, resume: offset > 0 }), {
-    offset,
-  });
+  return createFileSink(
+    file,
+    textFormat(command.format, { columns, resume: offset > 0, change: state !== null }),
+    {
+      offset,
+    },
+  );
 }
 
 /**

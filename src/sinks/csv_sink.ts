@@ -52,6 +52,8 @@ export interface CsvSinkOptions extends SinkOptions {
   columns?: readonly string[];
   /** The header was already written (an output resumed after a crash): do not write it again. @default {false} */
   resume?: boolean;
+  /** A `change` column after the fixed ones (a recrawl's records have one). @default {false} */
+  change?: boolean;
 }
 
 const FIXED = [
@@ -68,7 +70,7 @@ const FIXED = [
   "error_message",
 ] as const;
 const EXTRA = "data_extra";
-const RESERVED: ReadonlySet<string> = new Set([...FIXED, EXTRA]);
+const RESERVED: ReadonlySet<string> = new Set([...FIXED, "change", EXTRA]);
 
 type Item = Record<string, unknown>;
 
@@ -134,9 +136,10 @@ export function csvFormat(options: CsvSinkOptions = {}): TextFormat {
   const keys = options.columns ? [...new Set(options.columns)] : null;
   const known: ReadonlySet<string> = new Set(keys);
   let headerWritten = options.resume ?? false;
+  const fixedHeader = options.change ? [...FIXED, "change"] : FIXED;
   const header = keys === null
-    ? [...FIXED, "data"]
-    : [...FIXED, ...keys.map((key) => RESERVED.has(key) ? `data.${key}` : key), EXTRA];
+    ? [...fixedHeader, "data"]
+    : [...fixedHeader, ...keys.map((key) => RESERVED.has(key) ? `data.${key}` : key), EXTRA];
 
   function row(record: CrawlRecord, item: unknown): string[] {
     const fixed = [
@@ -152,6 +155,7 @@ export function csvFormat(options: CsvSinkOptions = {}): TextFormat {
       cell(record.error?.code),
       cell(record.error?.message),
     ];
+    if (options.change) fixed.push(cell(record.change));
     if (keys === null) return [...fixed, cell(item)];
     const object = asObject(item);
     const extra = Object.keys(object).filter((key) => !known.has(key));

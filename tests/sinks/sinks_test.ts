@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseCsv } from "../../src/_std.ts";
-import { createCsvSink } from "../../src/sinks/csv_sink.ts";
+import { createCsvSink, csvFormat } from "../../src/sinks/csv_sink.ts";
 import { createJsonSink } from "../../src/sinks/json_sink.ts";
 import { createJsonlSink } from "../../src/sinks/jsonl_sink.ts";
 import { createSink, type SinkFormat } from "../../src/sinks/create_sink.ts";
@@ -346,4 +346,25 @@ Deno.test("createSink rejects an unknown format", () => {
     () => createSink("xml" as SinkFormat, out.writable),
     (e) => e instanceof TrawlError && e.code === "INVALID_OPTION",
   );
+});
+
+Deno.test("CSV: a recrawl's change column comes after the fixed ones", () => {
+  const format = csvFormat({ change: true });
+  const record: CrawlRecord = {
+    id: "0123456789abcdef",
+    url: "https://a.test/",
+    finalUrl: "https://a.test/",
+    status: 304,
+    depth: 0,
+    title: "A",
+    fetchedAt: "2026-12-05T00:00:00.000Z",
+    ms: 3,
+    bytes: 0,
+    error: null,
+    data: null,
+    change: "unchanged",
+  };
+  const rows = parseCsv(format.record(record) + format.end()) as string[][];
+  assert.deepEqual(rows[0].slice(-3), ["error_message", "change", "data"]);
+  assert.deepEqual(rows[1].slice(-3), ["", "unchanged", ""]);
 });
