@@ -69,7 +69,7 @@ interface Output {
   fields?: Record<string, FieldStatus>;
   /** Acknowledged (done in the frontier) once the consumer moves past the record. */
   lease: Lease | null;
-  /** For a record without a lease: run once the consumer moves past it. */
+  /** Run once the consumer moves past the record, before the lease's `done`. */
   onAck?: () => Promise<void>;
   attempts: number;
   host: string;
@@ -193,9 +193,10 @@ export class CrawlEngine implements SeedPumpHost {
     // After an abort the parts are closed: the record's URL stays unfinished (a
     // resumed crawl fetches it again).
     if (!this.#closed) {
+      await output.onAck?.();
       if (output.lease !== null) {
         await this.#p.frontier.done(output.lease, { record: output.record });
-      } else await output.onAck!();
+      }
     }
     this.#unacked--;
     this.notify();
@@ -254,8 +255,8 @@ export class CrawlEngine implements SeedPumpHost {
             // `null`: the host filled up since `blockedHosts`; the task waits its turn.
             const permit = await policy.tryAcquire(lease.entry.host);
             const task = pipeline.run(lease, permit).then(
-              ({ record, attempts, fields }) =>
-                this.#push({ record, lease, attempts, host: lease.entry.host, fields }),
+              ({ record, attempts, fields, onAck }) =>
+                this.#push({ record, lease, attempts, host: lease.entry.host, fields, onAck }),
               // The pipeline records its own failures; this is a fault in a part (a shared
               // policy that rejects, say): the URL still ends with a record, so nothing hangs.
               (error) =>

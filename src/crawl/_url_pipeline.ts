@@ -55,6 +55,12 @@ export interface PipelineOutcome {
   attempts: number;
   /** Statuses of the page's typed fields, when any were checked. */
   fields?: Record<string, FieldStatus>;
+  /**
+   * A recrawl's update of the page history, run when the record is handed over
+   * (with the URL's ack, in the same commit): a crash before that leaves the
+   * previous run's memo, so the refetched page is compared with it again.
+   */
+  onAck?: () => Promise<void>;
 }
 
 /**
@@ -160,8 +166,10 @@ export class UrlPipeline {
       if (slot.permit !== null) await p.policy.release(slot.permit, { status: null, unused: true });
     }
     record.ms = Math.round(performance.now() - started);
-    if (p.history !== null) await this.#revisited(record, result, memo, outlinks, hash);
-    return { record, attempts: result?.attempts ?? 0, fields };
+    const onAck = p.history === null
+      ? undefined
+      : await this.#revisited(record, result, memo, outlinks, hash);
+    return { record, attempts: result?.attempts ?? 0, fields, onAck };
   }
 
   /**
@@ -175,7 +183,7 @@ export class UrlPipeline {
     memo: PageMemo | null,
     outlinks: string[] | null,
     hash: string | undefined,
-  ): Promise<void> {
+  ): Promise<(() => Promise<void>) | undefined> {
     const p = this.#p;
     const status = result?.status ?? null;
     record.change = changeOf(memo, { status, error: record.error }, hash);
@@ -186,13 +194,13 @@ export class UrlPipeline {
     if (outlinks === null && memo !== null && record.change === "unchanged") {
       await this.#follow(record.url, record.depth, memo.outlinks.map((link) => ({ url: link })));
     }
-    if (record.error?.code === "ABORTED") return;
+    if (record.error?.code === "ABORTED") return undefined;
     if (memo !== null && record.change === "unchanged" && status !== 304 && hash === undefined) {
-      return; // no verdict on the page: it keeps its earlier state
+      return undefined; // no verdict on the page: it keeps its earlier state
     }
     const keep = status === 304 && memo !== null;
     const validators = result === null ? {} : validatorsOf(result.headers);
-    await p.history!.remember(record.url, {
+    const next: PageMemo = {
       depth: record.depth,
       status: keep ? memo.status : status,
       etag: validators.etag ?? (keep ? memo.etag : undefined),
@@ -201,7 +209,10 @@ export class UrlPipeline {
       fetchedAt: Date.now(),
       title: record.title,
       outlinks: outlinks ?? (keep ? memo.outlinks : []),
-    });
+    };
+    const history = p.history!;
+    const url = record.url;
+    return () => history.remember(url, next);
   }
 
   /** A page fetched less than `minAgeMs` ago: not fetched, its stored links followed. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseJsonl, runCli } from "./_run.ts";
+import { CLI, parseJsonl, runCli } from "./_run.ts";
 
 /**
  * A site of 12 pages linked from `/`: pages 0-3 carry an ETag, 4-7 a Last-Modified,
@@ -211,4 +211,89 @@ Deno.test("recrawl: the flags need --state, and say so", async () => {
     bad.stderr,
     /--min-age must be a duration like 500ms, 10s, 30m, 6h or 2d: received "soon"/,
   );
+});
+
+Deno.test("recrawl: a run killed with SIGKILL and resumed reports every page once, with the right change", async () => {
+  const dir = await Deno.makeTempDir();
+  const version = new Map<string, number>();
+  const deleted = new Set<string>();
+  const unlinked = new Set<string>();
+  const pages = Array.from({ length: 240 }, (_, i) => `/p${i}`);
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/robots.txt") return new Response("", { status: 404 });
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    if (deleted.has(path)) return new Response("", { status: 404 });
+    const links = path === "/" ? pages.filter((p) => !unlinked.has(p)) : [];
+    const body = `<title>${path} v${version.get(path) ?? 1}</title>` +
+      links.map((p) => `<a href="${p}">x</a>`).join("");
+    const n = Number(path.slice(2));
+    const headers: Record<string, string> = { "content-type": "text/html" };
+    if (path !== "/" && n % 2 === 0) {
+      const etag = `"${path}-${version.get(path) ?? 1}"`;
+      if (request.headers.get("if-none-match") === etag) return new Response(null, { status: 304 });
+      headers.etag = etag;
+    }
+    return new Response(body, { headers });
+  });
+  const origin = `http://127.0.0.1:${server.addr.port}`;
+  try {
+    await Deno.writeTextFile(`${dir}/seeds.txt`, `${origin}/\n`);
+    const args = (out: string) => [
+      "run",
+      "-A",
+      CLI,
+      "crawl",
+      `${dir}/seeds.txt`,
+      "--depth",
+      "1",
+      "--per-host",
+      "4",
+      "--state",
+      `${dir}/state.db`,
+      "-o",
+      `${dir}/${out}`,
+      "-q",
+    ];
+    const first = await new Deno.Command(Deno.execPath(), { args: args("one.jsonl") }).output();
+    assert.equal(first.code, 0);
+    for (let i = 0; i < 24; i++) version.set(`/p${i * 10}`, 2); // 24 changed, 12 of them with ETags
+    for (let i = 0; i < 8; i++) deleted.add(`/p${i * 10 + 1}`);
+    for (let i = 0; i < 8; i++) unlinked.add(`/p${i * 10 + 3}`);
+    let kills = 0;
+    for (let runs = 0; runs < 30; runs++) {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [...args("two.jsonl"), "--recrawl"],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      const timer = kills < 3
+        ? setTimeout(() => {
+          try {
+            child.kill("SIGKILL");
+          } catch { /* already exited */ }
+        }, 500 + Math.random() * 1000)
+        : undefined;
+      const status = await child.status;
+      clearTimeout(timer);
+      if (status.signal === "SIGKILL") {
+        kills++;
+        continue;
+      }
+      assert.equal(status.code, 0);
+      break;
+    }
+    assert.ok(kills >= 1, "the run was killed at least once");
+    const records = parseJsonl(await Deno.readTextFile(`${dir}/two.jsonl`)) as unknown as Rec[];
+    const urls = records.map((r) => r.url);
+    assert.equal(new Set(urls).size, urls.length, "no page twice");
+    assert.equal(urls.length, 241);
+    const count: Record<string, number> = {};
+    for (const r of records) count[r.change!] = (count[r.change!] ?? 0) + 1;
+    // Changed: 24 pages and the index (it lost links); gone: 8 deleted and 8 unlinked.
+    assert.deepEqual(count, { changed: 25, gone: 16, unchanged: 200 });
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
