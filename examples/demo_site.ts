@@ -27,6 +27,8 @@ export interface DemoSiteOptions {
   slowMs?: number;
   /** Approximate size of each page, bytes; heavy pages of 300-500 KB use `heavy`. @default {2048} */
   pageBytes?: number;
+  /** Pages carry an ETag and answer a matching `If-None-Match` with a bodiless 304 (recrawls). @default {false} */
+  etags?: boolean;
   /** Make every page a heavy 300-500 KB document of tables and lists. @default {false} */
   heavy?: boolean;
   /**
@@ -46,6 +48,8 @@ export interface DemoSite {
   url: string;
   /** Requests served, by path. */
   hits: Map<string, number>;
+  /** Requests answered `304 Not Modified` (with `etags`), by path. */
+  notModified: Map<string, number>;
   /** The set of page paths reachable from `/` by links (what a full crawl must visit). */
   reachable: ReadonlySet<string>;
   /** Stop the server. */
@@ -75,6 +79,7 @@ export function serveDemoSite(options: DemoSiteOptions = {}): DemoSite {
   const slowMs = options.slowMs ?? 300;
   const padding = options.heavy ? "" : filler(Math.max(0, (options.pageBytes ?? 2048) - 600));
   const hits = new Map<string, number>();
+  const notModified = new Map<string, number>();
   const render = (index: number) =>
     options.heavy
       ? heavyPage(index, pages, linksPerPage)
@@ -97,7 +102,19 @@ export function serveDemoSite(options: DemoSiteOptions = {}): DemoSite {
 
       if (pathname === "/robots.txt") return text(ROBOTS, "text/plain");
       if (pathname === "/") return html(indexPage(pages));
-      if (page && index < pages) return html(rendered ? rendered[index]! : render(index));
+      if (page && index < pages) {
+        if (options.etags) {
+          const etag = `"p${index}"`;
+          if (request.headers.get("if-none-match") === etag) {
+            notModified.set(pathname, (notModified.get(pathname) ?? 0) + 1);
+            return new Response(null, { status: 304, headers: { etag } });
+          }
+          const response = html(rendered ? rendered[index]! : render(index));
+          response.headers.set("etag", etag);
+          return response;
+        }
+        return html(rendered ? rendered[index]! : render(index));
+      }
       if (pathname === "/moved") {
         return new Response(null, { status: 301, headers: { location: "/landing" } });
       }
@@ -114,6 +131,7 @@ export function serveDemoSite(options: DemoSiteOptions = {}): DemoSite {
   return {
     url,
     hits,
+    notModified,
     reachable: reachablePaths(pages, linksPerPage),
     shutdown: () => server.shutdown(),
   };
