@@ -24,7 +24,7 @@
  * @module
  */
 
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { DatabaseSync } from "node:sqlite";
 import type {
   AddOptions,
   AddResult,
@@ -37,6 +37,16 @@ import type {
 import { TrawlError } from "../trawl_error.ts";
 import type { PageHistory } from "../recrawl/page_history.ts";
 import { createSqlitePageHistory } from "../recrawl/sqlite_page_history.ts";
+import {
+  DONE,
+  LEASED,
+  openSchema,
+  prepareStatements,
+  QUEUED,
+  type Statements,
+  toEntry,
+  WINDOW,
+} from "./_sqlite_schema.ts";
 
 /**
  * Options for {@linkcode createSqliteFrontierStore}.
@@ -86,11 +96,8 @@ export interface SqliteFrontierStore extends FrontierStore {
   startRecrawl(): Promise<number>;
 }
 
-/** Queued entries held in memory per active host. */
-const WINDOW = 64;
 /** Hosts with a window in memory at once; more hosts wait in the file. */
 const MAX_ACTIVE_HOSTS = 1024;
-const QUEUED = 0, LEASED = 1, DONE = 2;
 
 /**
  * Open (or create) the store in the file at `path`. Leases found in it (from a
@@ -140,46 +147,14 @@ class SqliteStore implements SqliteFrontierStore {
   #delayed = 0;
   #leases = new Map<string, number>();
   #nextLease = 0;
-  #s: Record<
-    | "insert"
-    | "has"
-    | "setState"
-    | "release"
-    | "window"
-    | "hosts"
-    | "hostAdmitted"
-    | "setHostAdmitted"
-    | "getMeta"
-    | "setMeta"
-    | "addScope"
-    | "scope",
-    StatementSync
-  >;
+  #s: Statements;
 
   constructor(path: string, options: SqliteFrontierStoreOptions) {
     this.owner = options.owner ?? crypto.randomUUID();
     this.#manual = options.manualCommit ?? false;
     const db = new DatabaseSync(path);
     this.#db = db;
-    db.exec(`
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = ${options.fullSync ? "FULL" : "NORMAL"};
-      PRAGMA cache_size = -32768;
-      CREATE TABLE IF NOT EXISTS urls (
-        id INTEGER PRIMARY KEY,
-        url TEXT NOT NULL UNIQUE,
-        host TEXT NOT NULL,
-        depth INTEGER NOT NULL,
-        state INTEGER NOT NULL,
-        retries INTEGER NOT NULL DEFAULT 0,
-        ready_at REAL NOT NULL DEFAULT 0,
-        extra TEXT
-      );
-      CREATE INDEX IF NOT EXISTS urls_queue ON urls (host, depth, id) WHERE state = 0;
-      CREATE TABLE IF NOT EXISTS hosts (host TEXT PRIMARY KEY, admitted INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS scope (key TEXT PRIMARY KEY);
-    `);
+    openSchema(db, options.fullSync ?? false);
     // Leases of a process that died: queued again (one process owns this file).
     db.exec(`UPDATE urls SET state = ${QUEUED}, ready_at = 0 WHERE state = ${LEASED}`);
     const count = (sql: string) => Number((db.prepare(sql).get() as { n: number }).n);
@@ -194,33 +169,7 @@ class SqliteStore implements SqliteFrontierStore {
       `SELECT count(*) AS n FROM urls WHERE state = ${QUEUED} AND ready_at > 0`,
     );
     this.#moreHosts = this.#counts.queued > 0;
-    this.#s = {
-      insert: db.prepare(
-        "INSERT OR IGNORE INTO urls (url, host, depth, state, retries, extra) VALUES (?, ?, ?, ?, ?, ?)",
-      ),
-      has: db.prepare("SELECT 1 FROM urls WHERE url = ?"),
-      setState: db.prepare("UPDATE urls SET state = ? WHERE id = ?"),
-      release: db.prepare(
-        `UPDATE urls SET state = ${QUEUED}, retries = retries + 1, ready_at = ? WHERE id = ?`,
-      ),
-      window: db.prepare(
-        `SELECT id, url, depth, retries, extra FROM urls WHERE host = ? AND state = ${QUEUED}
-         AND ready_at <= ? ORDER BY depth, id LIMIT ${WINDOW + 1}`,
-      ),
-      hosts: db.prepare(
-        `SELECT DISTINCT host FROM urls WHERE state = ${QUEUED} AND ready_at <= ? LIMIT ?`,
-      ),
-      hostAdmitted: db.prepare("SELECT admitted FROM hosts WHERE host = ?"),
-      setHostAdmitted: db.prepare(
-        "INSERT INTO hosts (host, admitted) VALUES (?, ?) ON CONFLICT (host) DO UPDATE SET admitted = excluded.admitted",
-      ),
-      getMeta: db.prepare("SELECT value FROM meta WHERE key = ?"),
-      setMeta: db.prepare(
-        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-      ),
-      addScope: db.prepare("INSERT OR IGNORE INTO scope (key) VALUES (?)"),
-      scope: db.prepare("SELECT key FROM scope"),
-    };
+    this.#s = prepareStatements(db);
     db.exec("BEGIN IMMEDIATE");
     this.history = createSqlitePageHistory(db, {
       assertOpen: () => {
@@ -486,20 +435,6 @@ class SqliteStore implements SqliteFrontierStore {
       for (const window of this.#active.values()) window.more = true;
     }
   }
-}
-
-function toEntry(
-  row: { url: string; depth: number; retries: number; extra: string | null },
-  host: string,
-): FrontierEntry {
-  const entry: FrontierEntry = { url: row.url, depth: row.depth, host };
-  if (row.retries > 0) entry.retries = row.retries;
-  if (row.extra !== null) {
-    const extra = JSON.parse(row.extra) as Pick<FrontierEntry, "referrer" | "validators">;
-    if (extra.referrer !== undefined) entry.referrer = extra.referrer;
-    if (extra.validators !== undefined) entry.validators = extra.validators;
-  }
-  return entry;
 }
 
 function closedError(): TrawlError {
