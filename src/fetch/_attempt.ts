@@ -255,8 +255,8 @@ export class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget, Decod
     const fits = maxBytes - (this.#wireBytes - chunk.length);
     this.#wireBytes = maxBytes;
     if (this.#body === Body.Decode) {
-      // The decoder keeps what it decoded so far (it may hold back a little) and
-      // reports through decoded(), which drops the connection.
+      // No more input: the decoder decodes what it got, cuts at maxBytes and reports
+      // through decoded(), which drops the connection.
       if (fits > 0) this.#decoder!.write(chunk.subarray(0, fits));
       this.#stopTimer();
       this.#body = Body.Cut;

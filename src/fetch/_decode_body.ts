@@ -79,6 +79,8 @@ export class BodyDecoder {
   #parts: Uint8Array[] = [];
   #size = 0;
   #settled = false;
+  /** `cut()` ended the input early. */
+  #cutting = false;
 
   /** A decoder for one body of `options.encoding`, reporting to `target`. */
   constructor(options: DecodeBodyOptions, target: DecodeTarget) {
@@ -105,16 +107,15 @@ export class BodyDecoder {
   }
 
   /**
-   * Stop here and report what was decoded so far as the body (the wire cap was
-   * reached with `truncate`; zlib may still hold back a little of its input).
+   * No more input (the wire cap was reached with `truncate`): zlib decodes what it
+   * was given, then what came out is reported as the body (a stream cut short is
+   * not an error here).
    */
   cut(): void {
     if (this.#settled) return;
-    const size = this.#size;
-    const parts = this.#parts;
-    this.destroy();
-    this.#parts = [];
-    this.#target.decoded(concatBytes(parts, size));
+    if (this.#zlib === null) return this.#finish(null);
+    this.#cutting = true;
+    this.#zlib.end();
   }
 
   /** Stop decoding (the request failed); nothing is reported after this. */
@@ -128,6 +129,7 @@ export class BodyDecoder {
     decoder
       .on("data", (out: Buffer) => this.#onDecoded(out))
       .on("error", (error: unknown) => {
+        if (this.#cutting) return this.#finish(null);
         const { url, encoding } = this.#options;
         this.#finish(
           new TrawlError(

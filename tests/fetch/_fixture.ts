@@ -149,6 +149,11 @@ export function startFixture(options: { counter?: Counter; other?: () => string 
         return new Response(bomb, {
           headers: { "content-encoding": "gzip", "content-type": "text/html" },
         });
+      case "badgzip":
+        // Says gzip, is not: decoding fails the same way every time.
+        return new Response(encoder.encode("this is not gzip at all, not even close"), {
+          headers: { "content-encoding": "gzip", "content-type": "text/html" },
+        });
       case "gzip":
       case "deflate":
       case "br": {
