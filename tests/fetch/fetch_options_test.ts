@@ -86,7 +86,7 @@ Deno.test("fetcher options: validated up front, naming the option, the rule and 
     [
       { timeoutMs: 0 },
       RangeError,
-      "timeoutMs must be a number > 0 and <= 2147483647: received 0",
+      "timeoutMs must be a number of ms > 0 and <= 2147483647: received 0",
     ],
     [
       { maxRetryAfterMs: Infinity },
