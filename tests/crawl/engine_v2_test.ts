@@ -71,10 +71,11 @@ Deno.test("politeness holds on every path: retries, redirect hops and robots.txt
         "two 503s and the success were all requests",
       );
       assert.ok(paths.includes("/robots.txt") && paths.includes("/target"), paths.join(" "));
-      // Measured at the server; 10 ms of slack for connection set-up on loopback.
+      // Measured at the server, whose handler runs late when the test files running in
+      // parallel load the 2 cores: 30 ms of slack (without the policy the gaps are ~0).
       for (const gap of gapsOf(site.starts)) {
         assert.ok(
-          gap >= limit - 10,
+          gap >= limit - 30,
           `requests ${Math.round(gap)} ms apart (limit ${limit}): ${paths}`,
         );
       }
