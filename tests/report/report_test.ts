@@ -161,3 +161,25 @@ Deno.test("--report to a missing directory is a usage error before anything is f
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the Chromium probe sees console errors, exceptions and requests (so their absence means something)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "trawl-report-" });
+  try {
+    const page = `${dir}/bad.html`;
+    await Deno.writeTextFile(
+      page,
+      `<!doctype html><title>bad</title><img src="missing.png">` +
+        `<script>console.error("broken chart"); null.x;</script>`,
+    );
+    const visit = await visitPage(`file://${page}`, { evaluate: "document.title" });
+    assert.equal(visit.value, "bad");
+    assert.ok(
+      visit.errors.some((e) => e.includes("console.error: broken chart")),
+      `${visit.errors}`,
+    );
+    assert.ok(visit.errors.some((e) => e.startsWith("exception: TypeError")), `${visit.errors}`);
+    assert.deepEqual(visit.requests, [`file://${page}`, `file://${dir}/missing.png`]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
