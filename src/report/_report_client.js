@@ -19,7 +19,15 @@
   const HEIGHT = 240;
   const charts = [];
 
-  const seconds = (_u, values) => values.map((v) => `${+v.toFixed(2)} s`);
+  /** A time since the start, short: `1.5 s`, `12m05s`, `2h10m`. */
+  function elapsed(s) {
+    if (s == null) return "-";
+    if (s < 120) return `${+s.toFixed(2)} s`;
+    const pad = (n) => String(Math.floor(n)).padStart(2, "0");
+    if (s < 7200) return `${Math.floor(s / 60)}m${pad(s % 60)}s`;
+    return `${Math.floor(s / 3600)}h${pad((s % 3600) / 60)}m`;
+  }
+  const seconds = (_u, values) => values.map(elapsed);
 
   function line(label, color, extra = {}) {
     return { label, stroke: color, width: 2, points: { show: false }, ...extra };
@@ -34,7 +42,7 @@
         scales: { x: { time: false } },
         axes: [{ values: seconds }, { label: "per second" }],
         series: [
-          { label: "time", value: (_u, v) => v == null ? "-" : `${v} s` },
+          { label: "time", value: (_u, v) => elapsed(v) },
           line("pages/s", COLORS.pages, { fill: "rgba(47,111,222,0.12)" }),
           line("failures/s", COLORS.failures),
           line("429/503/s", COLORS.throttled, { dash: [4, 4] }),
@@ -53,7 +61,7 @@
           { scale: "queued", side: 1, label: "URLs queued", grid: { show: false } },
         ],
         series: [
-          { label: "time", value: (_u, v) => v == null ? "-" : `${v} s` },
+          { label: "time", value: (_u, v) => elapsed(v) },
           line("requests in flight (peak)", COLORS.inFlight, {
             fill: "rgba(43,138,62,0.12)",
             paths: uPlot.paths.stepped({ align: 1 }),
