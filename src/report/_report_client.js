@@ -19,15 +19,43 @@
   const HEIGHT = 240;
   const charts = [];
 
-  /** A time since the start, short: `1.5 s`, `12m05s`, `2h10m`. */
+  /** A time since the start, short: `1.5 s`, `12m05s`, `15m`, `2h10m`. */
   function elapsed(s) {
     if (s == null) return "-";
     if (s < 120) return `${+s.toFixed(2)} s`;
     const pad = (n) => String(Math.floor(n)).padStart(2, "0");
-    if (s < 7200) return `${Math.floor(s / 60)}m${pad(s % 60)}s`;
-    return `${Math.floor(s / 3600)}h${pad((s % 3600) / 60)}m`;
+    const [big, small, unit] = s < 7200 ? [s / 60, s % 60, "m"] : [s / 3600, (s % 3600) / 60, "h"];
+    const rest = Math.floor(small) === 0 ? "" : `${pad(small)}${unit === "m" ? "s" : "m"}`;
+    return `${Math.floor(big)}${unit}${rest}`;
   }
   const seconds = (_u, values) => values.map(elapsed);
+  /** Steps of the time axis, s: round seconds, minutes and hours. */
+  const TIME_STEPS = [
+    0.1,
+    0.2,
+    0.5,
+    1,
+    2,
+    5,
+    10,
+    15,
+    30,
+    60,
+    120,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    7200,
+    10800,
+    21600,
+    43200,
+    86400,
+  ];
+
+  /** A scale from 0 to a little above the largest value. */
+  const fromZero = (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1];
 
   function line(label, color, extra = {}) {
     return { label, stroke: color, width: 2, points: { show: false }, ...extra };
@@ -40,7 +68,7 @@
         width,
         height: HEIGHT,
         scales: { x: { time: false } },
-        axes: [{ values: seconds }, { label: "per second" }],
+        axes: [{ values: seconds, incrs: TIME_STEPS }, { label: "per second" }],
         series: [
           { label: "time", value: (_u, v) => elapsed(v) },
           line("pages/s", COLORS.pages, { fill: "rgba(47,111,222,0.12)" }),
@@ -54,11 +82,11 @@
       return [{
         width,
         height: HEIGHT,
-        scales: { x: { time: false }, queued: {} },
+        scales: { x: { time: false }, y: { range: fromZero }, queued: { range: fromZero } },
         axes: [
-          { values: seconds },
+          { values: seconds, incrs: TIME_STEPS },
           { label: "requests in flight" },
-          { scale: "queued", side: 1, label: "URLs queued", grid: { show: false } },
+          { scale: "queued", side: 1, label: "URLs queued", size: 70, grid: { show: false } },
         ],
         series: [
           { label: "time", value: (_u, v) => elapsed(v) },

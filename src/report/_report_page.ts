@@ -71,8 +71,9 @@ export function summaryCards(d: ReportData): string {
     ["received", formatBytes(s.bytes)],
     ["hosts", n(s.hostCount)],
     [
-      "latency p50 / p95 / p99",
-      `${ms(d.latencyMs.p50)} / ${ms(d.latencyMs.p95)} / ${ms(d.latencyMs.p99)}`,
+      "latency p50 / p95 / p99, ms",
+      [d.latencyMs.p50, d.latencyMs.p95, d.latencyMs.p99].map((v) => v === null ? "-" : n(v))
+        .join(" / "),
     ],
     ["latency max", ms(s.latencyMs.max)],
     ["retries", n(s.retries)],
