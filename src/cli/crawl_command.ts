@@ -207,10 +207,13 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
   const snapshot = run.stats.snapshot();
   if (statsFile) await Deno.writeTextFile(statsFile, JSON.stringify(snapshot, null, 2) + "\n");
   if (recorder !== null) {
-    await Deno.writeTextFile(
-      command.reportFile!,
-      renderReport(recorder.data(), { subtitle: `trawl crawl ${input}` }),
-    );
+    try {
+      const html = renderReport(recorder.data(), { subtitle: `trawl crawl ${input}` });
+      await Deno.writeTextFile(command.reportFile!, html);
+    } catch (error) {
+      say(`${progressClear()}trawl: fatal: --report ${command.reportFile}: ${oneLine(error)}\n`);
+      status = 1;
+    }
   }
   if (!quiet) {
     say(
