@@ -23,7 +23,16 @@ import {
   summaryCards,
 } from "./_report_page.ts";
 
-/** Options of {@linkcode renderReport}. */
+/**
+ * Options of {@linkcode renderReport}.
+ *
+ * @example A title and the command line
+ * ```ts
+ * import type { RenderReportOptions } from "./render_report.ts";
+ *
+ * const options: RenderReportOptions = { title: "nightly crawl", subtitle: "trawl crawl urls.txt" };
+ * ```
+ */
 export interface RenderReportOptions {
   /** The page's title and heading. @default {"trawl crawl report"} */
   title?: string;

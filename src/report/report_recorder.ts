@@ -18,7 +18,17 @@ import type {
 import { TimeSeries } from "./_time_series.ts";
 import { TopList } from "./_top_list.ts";
 
-/** Options of {@linkcode createReportRecorder}. */
+/**
+ * Options of {@linkcode createReportRecorder}.
+ *
+ * @example Longer lists, coarser time
+ * ```ts
+ * import { createReportRecorder, type ReportRecorderOptions } from "./report_recorder.ts";
+ *
+ * const options: ReportRecorderOptions = { maxListed: 50, bucketMs: 1000 };
+ * const recorder = createReportRecorder(options);
+ * ```
+ */
 export interface ReportRecorderOptions {
   /**
    * Width of the time series' buckets at the start, ms. Doubles whenever the
