@@ -8,6 +8,8 @@
  * - {@linkcode createWorkerPool} / {@linkcode createParsePool}: CPU work off the
  *   main thread, in sandboxed workers with backpressure.
  * - {@linkcode createSink}: JSONL, JSON and CSV output, or your own {@linkcode Sink}.
+ * - {@linkcode createReportRecorder} / {@linkcode renderReport}: an HTML report of a
+ *   crawl (charts over time, hosts, slowest pages), one file that opens offline.
  *
  * @example Crawl a site two links deep and keep the titles
  * ```ts ignore
@@ -139,6 +141,27 @@ export { createSink, type SinkFormat } from "./src/sinks/create_sink.ts";
 export { createJsonlSink } from "./src/sinks/jsonl_sink.ts";
 export { createJsonSink } from "./src/sinks/json_sink.ts";
 export { createCsvSink, type CsvSinkOptions } from "./src/sinks/csv_sink.ts";
+
+// The HTML crawl report: a recorder fed with the crawl's events, rendered to one offline page.
+export {
+  createReportRecorder,
+  REPORT_RECORDER_DEFAULTS,
+  type ReportRecorder,
+  type ReportRecorderOptions,
+} from "./src/report/report_recorder.ts";
+export {
+  RENDER_REPORT_DEFAULTS,
+  renderReport,
+  type RenderReportOptions,
+} from "./src/report/render_report.ts";
+export type {
+  ReportData,
+  ReportHost,
+  ReportPage,
+  ReportRefusal,
+  ReportRobotsFile,
+  ReportSeries,
+} from "./src/report/report_data.ts";
 
 // URLs, errors and the shared record types.
 export { hostOf, normalizeUrl } from "./src/url.ts";

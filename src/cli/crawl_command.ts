@@ -15,6 +15,8 @@ import { type CrawlState, openCrawlState, type StateConfig } from "./_crawl_stat
 import { type CliCommand, flagMessage } from "./parse_flags.ts";
 import { readSeeds } from "./read_seeds.ts";
 import { formatProgress, formatSummary } from "./summary.ts";
+import { createReportRecorder } from "../report/report_recorder.ts";
+import { renderReport } from "../report/render_report.ts";
 
 const encoder = new TextEncoder();
 /** Signals that stop a crawl gracefully (the first time) or at once (the second). */
@@ -82,6 +84,7 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
   }
 
   const abort = new AbortController();
+  const recorder = command.reportFile === null ? null : createReportRecorder();
   let shown = false;
   const progressClear = () => (shown ? "\r\x1b[2K" : "");
   let run: CrawlRun;
@@ -97,6 +100,10 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
       maxQueuedPerHost: options.maxQueuedPerHost ?? (state === null ? undefined : Infinity),
       signal: abort.signal,
       onWarning: warn,
+      onEvent: recorder === null ? options.onEvent : (event) => {
+        recorder.handle(event);
+        options.onEvent?.(event);
+      },
     });
   } catch (error) {
     await state?.close();
@@ -204,6 +211,15 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
   if (status === 2) return status;
   const snapshot = run.stats.snapshot();
   if (statsFile) await Deno.writeTextFile(statsFile, JSON.stringify(snapshot, null, 2) + "\n");
+  if (recorder !== null) {
+    try {
+      const html = renderReport(recorder.data(), { subtitle: `trawl crawl ${input}` });
+      await Deno.writeTextFile(command.reportFile!, html);
+    } catch (error) {
+      say(`${progressClear()}trawl: fatal: --report ${command.reportFile}: ${oneLine(error)}\n`);
+      status = 1;
+    }
+  }
   if (!quiet) {
     say(
       `${progressClear()}${
@@ -290,6 +306,7 @@ async function checkOutputs(command: CrawlCommand): Promise<string | null> {
   const paths: [flag: string, path: string | null][] = [
     ["--out", command.out],
     ["--stats", command.statsFile],
+    ["--report", command.reportFile],
     ["--state", command.state],
   ];
   const input = command.input === "-" ? null : await realPath(command.input);

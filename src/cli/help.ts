@@ -152,6 +152,8 @@ const OUTPUT: Row[] = [
   ["    --format F", "jsonl | json | csv", DEFAULT_FORMAT],
   ["-o, --out FILE", "write records to FILE instead of stdout", null],
   ["    --stats FILE", "write the final stats (and a per-host table) as JSON", null],
+  ["    --report FILE", "write an HTML report (charts over time, hosts, slowest", null],
+  ["", "pages, robots.txt refusals): one file, opens offline", null],
   ["    --state FILE", "keep the crawl in FILE (SQLite): kill it at any moment,", null],
   ["", "run the same command again, and it resumes; needs -o", null],
   ["    --fresh", "discard the --state file and start over", null],

@@ -43,6 +43,8 @@ export type CliCommand =
     out: string | null;
     /** Where to write the final stats as JSON; `null` for nowhere. */
     statsFile: string | null;
+    /** Where to write the HTML report (`--report`); `null` for nowhere. */
+    reportFile: string | null;
     /** No progress line, no summary. */
     quiet: boolean;
     /** The state file of a durable crawl (`--state`); `null` for an in-memory crawl. */
@@ -151,6 +153,7 @@ const FLAGS = {
   "allow-private": { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   stats: { type: "string" },
+  report: { type: "string" },
   state: { type: "string" },
   fresh: { type: "boolean" },
   recrawl: { type: "boolean" },
@@ -277,6 +280,7 @@ export function parseFlags(args: string[]): CliCommand {
     format,
     out,
     statsFile: nonEmpty("--stats", v.stats) ?? null,
+    reportFile: nonEmpty("--report", v.report) ?? null,
     quiet: v.quiet ?? false,
     state,
     fresh: v.fresh ?? false,
