@@ -205,6 +205,7 @@ class Crawl implements CrawlRun {
       userAgent: o.userAgent,
       headers: o.headers,
       proxy: o.proxy,
+      envProxy: o.envProxy,
       // Connections go only to addresses the guard checked in this very lookup, so a
       // name cannot pass `check` with one answer and connect with another (DNS rebinding).
       lookup: o.proxy === undefined && !o.allowPrivate ? guard.lookup : undefined,

@@ -168,6 +168,11 @@ export interface CrawlOptions {
   headers?: Readonly<Record<string, string>>;
   /** HTTP(S) proxy URL (`--proxy`). @default {undefined} */
   proxy?: string;
+  /**
+   * Without `proxy`, use the proxies of `HTTP_PROXY` / `HTTPS_PROXY` except for the
+   * hosts of `NO_PROXY` (`--no-env-proxy` turns it off). @default {true}
+   */
+  envProxy?: boolean;
   /** Obey robots.txt (`--no-robots` turns it off). @default {true} */
   robots?: boolean;
   /** Let followed links and redirects reach private, loopback and metadata addresses (`--allow-private`). @default {false} */
@@ -278,6 +283,7 @@ export const CRAWL_DEFAULTS: ResolvedCrawlOptions = Object.freeze(
     robotsAgent: "trawl",
     headers: Object.freeze({}),
     proxy: undefined,
+    envProxy: true,
     robots: true,
     allowPrivate: false,
     store: undefined,
@@ -424,6 +430,7 @@ const CHECKS: { [K in keyof CrawlOptions]-?: Check<CrawlOptions[K]> } = {
       }`,
     );
   },
+  envProxy: boolean,
   robots: boolean,
   allowPrivate: boolean,
   store: implementing<FrontierStore>("FrontierStore", STORE_METHODS),

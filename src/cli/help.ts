@@ -67,6 +67,7 @@ const FETCHING: Row[] = [
   ],
   ['-H, --header "K: V"', "extra request header (repeatable)", null],
   ["    --proxy URL", "send requests through an HTTP(S) proxy", byDefault("proxy")],
+  ["    --no-env-proxy", "ignore HTTP_PROXY, HTTPS_PROXY and NO_PROXY", "used without --proxy"],
   [
     "    --no-robots",
     "do not fetch or obey robots.txt",

@@ -118,6 +118,14 @@ export interface FetcherOptions {
    */
   proxy?: string;
   /**
+   * Without `proxy`: use the proxies named by `HTTP_PROXY` / `HTTPS_PROXY` (or
+   * lowercase), except for hosts in `NO_PROXY`, through undici's
+   * `EnvHttpProxyAgent`. Read once, when the fetcher is made; without the
+   * permission to read them, none is used.
+   * @default {true}
+   */
+  envProxy?: boolean;
+  /**
    * Resolves hostnames for new connections (Node's `net.connect` `lookup`). The crawl
    * passes its address guard's, so a socket only opens to an address that was just
    * checked (no DNS rebinding between `allowUrl` and the connection); an error it
@@ -209,6 +217,7 @@ export const FETCHER_DEFAULTS = {
   userAgent: "trawl/0.1 (+https://github.com/trawl)",
   keepAliveTimeoutMs: 4000,
   minIdleSockets: 64,
+  envProxy: true,
 } as const;
 
 /** {@linkcode FetcherOptions} validated, with every default applied. */
@@ -235,11 +244,45 @@ export interface ResolvedFetcherOptions {
   /** The request headers, names lowercased: defaults, user agent, then `headers`. */
   headers: Record<string, string>;
   proxy: string | undefined;
+  /** The proxies of the environment (`envProxy`), when any is set and no `proxy` is given. */
+  envProxy: EnvProxies | undefined;
   lookup: LookupFunction | undefined;
   keepAliveTimeoutMs: number;
   maxIdleSockets: number;
   onEvent: FetcherOptions["onEvent"];
   signal: AbortSignal | undefined;
+}
+
+/** The proxy variables of the environment, as `EnvHttpProxyAgent` takes them. */
+export interface EnvProxies {
+  httpProxy: string | undefined;
+  httpsProxy: string | undefined;
+  noProxy: string;
+}
+
+/**
+ * `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` (lowercase first, as curl reads them);
+ * `undefined` when neither proxy is set or the environment may not be read.
+ */
+function envProxies(): EnvProxies | undefined {
+  const read = (name: string) => {
+    try {
+      return Deno.env.get(name.toLowerCase()) || Deno.env.get(name) || undefined;
+    } catch {
+      return undefined; // no --allow-env: no proxy from the environment
+    }
+  };
+  const httpProxy = read("HTTP_PROXY");
+  const httpsProxy = read("HTTPS_PROXY");
+  if (httpProxy === undefined && httpsProxy === undefined) return undefined;
+  for (const [name, value] of [["HTTP_PROXY", httpProxy], ["HTTPS_PROXY", httpsProxy]]) {
+    if (value !== undefined && !URL.canParse(value)) {
+      throw new TypeError(
+        `the ${name} environment variable must be a URL: received ${show(value)}`,
+      );
+    }
+  }
+  return { httpProxy, httpsProxy, noProxy: read("NO_PROXY") ?? "" };
 }
 
 function headersOf(name: string, value: unknown): Record<string, string> {
@@ -366,6 +409,10 @@ export function resolveFetcherOptions(options: FetcherOptions = {}): ResolvedFet
       ...headersOf("headers", o.headers),
     },
     proxy,
+    envProxy: proxy === undefined &&
+        (optional<boolean>("envProxy", o.envProxy, "boolean") ?? d.envProxy)
+      ? envProxies()
+      : undefined,
     lookup: optional("lookup", o.lookup, "function"),
     keepAliveTimeoutMs: duration(
       "keepAliveTimeoutMs",

@@ -17,7 +17,8 @@ export async function runCli(
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1", ...options.env },
+    // No update check: Deno would send it through a proxy named in the test's environment.
+    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...options.env },
   }).spawn();
   if (options.stdin !== undefined) {
     const writer = child.stdin.getWriter();

@@ -143,6 +143,7 @@ const BAD: Record<keyof CrawlOptions, Bad[]> = {
     ["socks5://127.0.0.1:1080", RangeError, /^proxy must be an http: or https: URL.*"socks5:/],
     ["not a url", RangeError, /^proxy must be an http: or https: URL.*"not a url"$/],
   ],
+  envProxy: [["yes", TypeError, /^envProxy must be a boolean: received "yes"$/]],
   robots: [["no", TypeError, /^robots must be a boolean: received "no"$/]],
   allowPrivate: [[1, TypeError, /^allowPrivate must be a boolean: received 1$/]],
   store: [
@@ -256,6 +257,7 @@ Deno.test("crawl options: defaults come from CRAWL_DEFAULTS and match the docume
       robotsAgent: "trawl",
       headers: {},
       proxy: undefined,
+      envProxy: true,
       robots: true,
       allowPrivate: false,
       store: undefined,
@@ -351,6 +353,7 @@ Deno.test("help: shows every flag and each default read from CRAWL_DEFAULTS", ()
     const value = CRAWL_DEFAULTS[option as keyof CrawlOptions];
     if (option === "robots") assert.match(text, /\[robots\.txt obeyed\]/);
     else if (option === "allowPrivate") assert.match(text, /\[blocked\]/);
+    else if (option === "envProxy") assert.match(text, /\[used without --proxy\]/);
     else if (option === "maxIdleSockets") assert.match(text, /\[2 x --concurrency\]/);
     // The parse pool's own default (only with --extract, in extraction processes).
     else if (option === "extractMaxMemoryMb") assert.match(text, /\[512\]/);
