@@ -101,6 +101,15 @@ export {
   type SqliteFrontierStoreOptions,
 } from "./src/frontier/sqlite_frontier_store.ts";
 
+// Cookies: the jar the fetch layer uses, and curl's cookies.txt.
+export {
+  type CookieJar,
+  createCookieJar,
+  type MemoryCookieJar,
+  type StoredCookie,
+} from "./src/cookies/cookie_jar.ts";
+export { formatCookiesTxt, parseCookiesTxt } from "./src/cookies/cookies_txt.ts";
+
 // Recrawls: what earlier runs saw of each page (the state file keeps it as `store.history`).
 export type { PageHistory, PageMemo } from "./src/recrawl/page_history.ts";
 export { createMemoryPageHistory } from "./src/recrawl/memory_page_history.ts";

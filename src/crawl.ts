@@ -15,6 +15,7 @@
  * @module
  */
 
+import { createCookieJar } from "./cookies/cookie_jar.ts";
 import { createFetcher } from "./fetch/fetcher.ts";
 import { createParsePool } from "./parse/parse_pool.ts";
 import { checkSelectSpecs } from "./parse/select_spec.ts";
@@ -206,6 +207,7 @@ class Crawl implements CrawlRun {
       headers: o.headers,
       proxy: o.proxy,
       envProxy: o.envProxy,
+      cookieJar: o.cookies ? o.cookieJar ?? createCookieJar() : undefined,
       // Connections go only to addresses the guard checked in this very lookup, so a
       // name cannot pass `check` with one answer and connect with another (DNS rebinding).
       lookup: o.proxy === undefined && !o.allowPrivate ? guard.lookup : undefined,

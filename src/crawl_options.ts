@@ -31,6 +31,7 @@ import {
 } from "./_option_checks.ts";
 import type { FrontierStore } from "./frontier/frontier_store.ts";
 import type { PageHistory } from "./recrawl/page_history.ts";
+import type { CookieJar } from "./cookies/cookie_jar.ts";
 import { isProductToken } from "./robots/product_token.ts";
 import type { HostPolicy } from "./policy/host_policy.ts";
 import type { CrawlEventListener } from "./crawl_events.ts";
@@ -173,6 +174,13 @@ export interface CrawlOptions {
    * hosts of `NO_PROXY` (`--no-env-proxy` turns it off). @default {true}
    */
   envProxy?: boolean;
+  /** Keep cookies: one jar per crawl, RFC 6265 rules (`--no-cookies` turns it off). @default {true} */
+  cookies?: boolean;
+  /**
+   * The jar to use when `cookies` is on, for cookies set up front or read back
+   * after the crawl (`--cookies FILE`). @default {a new in-memory jar}
+   */
+  cookieJar?: CookieJar;
   /** Obey robots.txt (`--no-robots` turns it off). @default {true} */
   robots?: boolean;
   /** Let followed links and redirects reach private, loopback and metadata addresses (`--allow-private`). @default {false} */
@@ -211,6 +219,7 @@ type Unset =
   | "proxy"
   | "store"
   | "hostPolicy"
+  | "cookieJar"
   | "history"
   | "signal"
   | "onWarning"
@@ -284,6 +293,8 @@ export const CRAWL_DEFAULTS: ResolvedCrawlOptions = Object.freeze(
     headers: Object.freeze({}),
     proxy: undefined,
     envProxy: true,
+    cookies: true,
+    cookieJar: undefined,
     robots: true,
     allowPrivate: false,
     store: undefined,
@@ -431,6 +442,8 @@ const CHECKS: { [K in keyof CrawlOptions]-?: Check<CrawlOptions[K]> } = {
     );
   },
   envProxy: boolean,
+  cookies: boolean,
+  cookieJar: implementing<CookieJar>("CookieJar", { cookieHeader: true, store: true }),
   robots: boolean,
   allowPrivate: boolean,
   store: implementing<FrontierStore>("FrontierStore", STORE_METHODS),

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { createCookieJar, type MemoryCookieJar } from "../cookies/cookie_jar.ts";
+import { formatCookiesTxt, parseCookiesTxt } from "../cookies/cookies_txt.ts";
 import { crawl, type CrawlRun } from "../crawl.ts";
 import { createSink, textFormat } from "../sinks/create_sink.ts";
 import { createFileSink, type FileSink } from "../sinks/file_sink.ts";
@@ -83,6 +85,17 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
     }
   }
 
+  let cookieJar: MemoryCookieJar | undefined;
+  if (command.cookiesFile !== null) {
+    try {
+      cookieJar = await loadCookies(command.cookiesFile);
+    } catch (error) {
+      await state?.close();
+      say(`trawl: ${oneLine(error)}\n`);
+      return error instanceof TrawlError && error.code === "INVALID_OPTION" ? 2 : 1;
+    }
+  }
+
   const abort = new AbortController();
   const recorder = command.reportFile === null ? null : createReportRecorder();
   let shown = false;
@@ -95,6 +108,7 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
       ...options,
       store: state?.store ?? options.store,
       history: state?.store.history ?? options.history,
+      cookieJar: cookieJar ?? options.cookieJar,
       // With --state the queue lives on disk: no bound unless one is given.
       maxQueued: options.maxQueued ?? (state === null ? undefined : Infinity),
       maxQueuedPerHost: options.maxQueuedPerHost ?? (state === null ? undefined : Infinity),
@@ -209,6 +223,14 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
     }
   }
   if (status === 2) return status;
+  if (cookieJar !== undefined) {
+    try {
+      await saveCookies(command.cookiesFile!, cookieJar);
+    } catch (error) {
+      say(`${progressClear()}trawl: fatal: --cookies ${command.cookiesFile}: ${oneLine(error)}\n`);
+      status = 1;
+    }
+  }
   const snapshot = run.stats.snapshot();
   if (statsFile) await Deno.writeTextFile(statsFile, JSON.stringify(snapshot, null, 2) + "\n");
   if (recorder !== null) {
@@ -308,6 +330,7 @@ async function checkOutputs(command: CrawlCommand): Promise<string | null> {
     ["--stats", command.statsFile],
     ["--report", command.reportFile],
     ["--state", command.state],
+    ["--cookies", command.cookiesFile],
   ];
   const input = command.input === "-" ? null : await realPath(command.input);
   const seen = new Map<string, string>();
@@ -364,6 +387,30 @@ async function fingerprint(path: string): Promise<string> {
   } finally {
     file.close();
   }
+}
+
+/** The jar of a cookies.txt file; an empty one when the file does not exist yet. */
+async function loadCookies(path: string): Promise<MemoryCookieJar> {
+  const jar = createCookieJar();
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return jar;
+    throw new TrawlError(
+      "INVALID_OPTION",
+      `--cookies ${path}: cannot read it: ${(error as Error).message}`,
+    );
+  }
+  await jar.load(parseCookiesTxt(text, path));
+  return jar;
+}
+
+/** Write the jar to `path` whole or not at all: a temporary file beside it, then a rename. */
+async function saveCookies(path: string, jar: MemoryCookieJar): Promise<void> {
+  const temp = `${path}.${Deno.pid}.tmp`;
+  await Deno.writeTextFile(temp, formatCookiesTxt(await jar.list()), { mode: 0o600 });
+  await Deno.rename(temp, path);
 }
 
 function absolute(path: string): string {

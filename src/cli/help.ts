@@ -68,6 +68,9 @@ const FETCHING: Row[] = [
   ['-H, --header "K: V"', "extra request header (repeatable)", null],
   ["    --proxy URL", "send requests through an HTTP(S) proxy", byDefault("proxy")],
   ["    --no-env-proxy", "ignore HTTP_PROXY, HTTPS_PROXY and NO_PROXY", "used without --proxy"],
+  ["    --cookies FILE", "load cookies from FILE (Netscape cookies.txt, as curl", null],
+  ["", "and wget write it) and save the jar there at the end", null],
+  ["    --no-cookies", "keep no cookies (by default a jar per crawl)", "kept"],
   [
     "    --no-robots",
     "do not fetch or obey robots.txt",

@@ -55,6 +55,8 @@ export type CliCommand =
     recrawl: boolean;
     /** Write only `new`, `changed` and `gone` records (`--changed-only`). */
     changedOnly: boolean;
+    /** The cookies.txt file loaded before the crawl and saved after it (`--cookies`); `null` for none. */
+    cookiesFile: string | null;
   };
 
 /**
@@ -103,6 +105,8 @@ export const OPTION_FLAGS: Readonly<Record<keyof CrawlOptions, string | null>> =
   headers: "--header",
   proxy: "--proxy",
   envProxy: "--no-env-proxy",
+  cookies: "--no-cookies",
+  cookieJar: "--cookies",
   robots: "--no-robots",
   allowPrivate: "--allow-private",
   store: null,
@@ -151,6 +155,8 @@ const FLAGS = {
   header: { type: "string", short: "H", multiple: true },
   proxy: { type: "string" },
   "no-env-proxy": { type: "boolean" },
+  cookies: { type: "string" },
+  "no-cookies": { type: "boolean" },
   "no-robots": { type: "boolean" },
   "allow-private": { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
@@ -240,6 +246,7 @@ export function parseFlags(args: string[]): CliCommand {
     headers: headers(v.header ?? []),
     proxy: v.proxy,
     envProxy: v["no-env-proxy"] ? false : undefined,
+    cookies: v["no-cookies"] ? false : undefined,
     robots: !v["no-robots"],
     allowPrivate: v["allow-private"] ?? false,
     minAgeMs: duration("--min-age", v["min-age"]),
@@ -267,6 +274,9 @@ export function parseFlags(args: string[]): CliCommand {
       );
     }
   }
+  if (v.cookies !== undefined && v["no-cookies"]) {
+    throw usage("--cookies FILE keeps a cookie jar that --no-cookies turns off: give one of them");
+  }
   if (v.fresh && v.recrawl) {
     throw usage("--fresh discards the earlier runs that --recrawl compares with: give one of them");
   }
@@ -289,6 +299,7 @@ export function parseFlags(args: string[]): CliCommand {
     fresh: v.fresh ?? false,
     recrawl: v.recrawl ?? false,
     changedOnly: v["changed-only"] ?? false,
+    cookiesFile: nonEmpty("--cookies", v.cookies) ?? null,
   };
 }
 

@@ -29,6 +29,8 @@ export interface Exchange {
   retryAfterMs: number | null;
   /** A verdict on this response that ends the URL (`RETRY_AFTER_TOO_LONG`), or `null`. */
   error: TrawlError | null;
+  /** The `Set-Cookie` header values, one per cookie; `null` when there were none. */
+  setCookies: string[] | null;
 }
 
 /** What every {@linkcode Attempt} of one fetch needs: its timers and limits. */
@@ -188,6 +190,7 @@ export class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget, Decod
   ): void {
     if (this.#settled || statusCode < 200) return; // 1xx: the real response follows
     this.#stopTimer();
+    const setCookie = rawHeaders["set-cookie"];
     const headers = flattenHeaders(rawHeaders);
     const response: Exchange = {
       status: statusCode,
@@ -199,6 +202,11 @@ export class Attempt implements Dispatcher.DispatchHandler, TimeoutTarget, Decod
       skipped: false,
       retryAfterMs: null,
       error: null,
+      setCookies: setCookie === undefined
+        ? null
+        : typeof setCookie === "string"
+        ? [setCookie]
+        : setCookie,
     };
     this.#response = response;
     const limits = this.#limits;

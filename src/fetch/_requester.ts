@@ -8,6 +8,7 @@
  */
 
 import type { Dispatcher } from "undici";
+import type { CookieJar } from "../cookies/cookie_jar.ts";
 import type { RequestEvent, ResponseEvent } from "../crawl_events.ts";
 import type {
   AcquireOptions,
@@ -32,6 +33,8 @@ export interface RequesterParts {
   /** Deadlines of attempts (`timeoutMs`). */
   deadlines: TimerQueue;
   onEvent: ((event: RequestEvent | ResponseEvent) => void) | undefined;
+  /** Cookies sent with each request and kept from each response; `undefined` for none. */
+  cookieJar: CookieJar | undefined;
 }
 
 /** `tryAcquire` options per kind, made once (no object per request). */
@@ -50,6 +53,12 @@ function sentBefore(attempt: Attempt): number | undefined {
 }
 const noop = () => {};
 
+/** `headers` with the jar's cookies added (after any `Cookie` header given by the user). */
+function withCookie(headers: Record<string, string>, cookie: string): Record<string, string> {
+  const given = headers.cookie;
+  return { ...headers, cookie: given ? `${given}; ${cookie}` : cookie };
+}
+
 /** Sends the requests of one fetcher. */
 export class Requester {
   /** Requests sent. */
@@ -65,8 +74,10 @@ export class Requester {
   #agent: Dispatcher;
   #deadlines: TimerQueue;
   #onEvent: RequesterParts["onEvent"];
+  #jar: CookieJar | undefined;
 
   constructor(parts: RequesterParts) {
+    this.#jar = parts.cookieJar;
     this.#policy = parts.policy;
     this.#global = parts.global;
     this.#agent = parts.agent;
@@ -161,14 +172,19 @@ export class Requester {
     try {
       // undici's own low-level call (request() is built on it): the attempt is the
       // handler, so the body arrives as chunks with no stream object per response.
+      const jar = this.#jar;
+      const cookie = jar === undefined ? undefined : await jar.cookieHeader(href);
       this.#agent.dispatch({
         origin: url.origin,
         path: url.pathname + url.search,
         method: "GET",
-        headers: job.headers,
+        headers: cookie === undefined ? job.headers : withCookie(job.headers, cookie),
       }, attempt);
       const exchange = await attempt.exchange;
       status = exchange.status;
+      if (jar !== undefined && exchange.setCookies !== null) {
+        await jar.store(href, exchange.setCookies);
+      }
       return exchange;
     } catch (error) {
       const e = attempt.reason ?? toTrawlError(error, href);

@@ -160,6 +160,7 @@ class TrawlFetcher implements Fetcher {
       agent: this.#agent,
       deadlines: this.#deadlines,
       onEvent: o.onEvent,
+      cookieJar: o.cookieJar,
     });
     this.#retry = new RetryLoop(this.#requester, o);
     this.#closing.signal.addEventListener("abort", () => {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { CookieJar } from "../cookies/cookie_jar.ts";
 import type { LookupFunction } from "node:net";
 import type { RedirectEvent, RequestEvent, ResponseEvent, RetryEvent } from "../crawl_events.ts";
 import type { HostPolicy, PermitSlot } from "../policy/host_policy.ts";
@@ -125,6 +126,12 @@ export interface FetcherOptions {
    * @default {true}
    */
   envProxy?: boolean;
+  /**
+   * Cookies: the `Cookie` header of every request (retries, redirect hops and
+   * robots.txt too) comes from it, and every response's `Set-Cookie` goes into it.
+   * @default {undefined}
+   */
+  cookieJar?: CookieJar;
   /**
    * Resolves hostnames for new connections (Node's `net.connect` `lookup`). The crawl
    * passes its address guard's, so a socket only opens to an address that was just
@@ -246,11 +253,23 @@ export interface ResolvedFetcherOptions {
   proxy: string | undefined;
   /** The proxies of the environment (`envProxy`), when any is set and no `proxy` is given. */
   envProxy: EnvProxies | undefined;
+  cookieJar: CookieJar | undefined;
   lookup: LookupFunction | undefined;
   keepAliveTimeoutMs: number;
   maxIdleSockets: number;
   onEvent: FetcherOptions["onEvent"];
   signal: AbortSignal | undefined;
+}
+
+function cookieJarOf(value: unknown): CookieJar | undefined {
+  if (value === undefined) return undefined;
+  const jar = value as Partial<CookieJar> | null;
+  if (typeof jar?.cookieHeader === "function" && typeof jar.store === "function") {
+    return jar as CookieJar;
+  }
+  throw new TypeError(
+    `cookieJar must be a CookieJar (methods cookieHeader, store): received ${show(value)}`,
+  );
 }
 
 /** The proxy variables of the environment, as `EnvHttpProxyAgent` takes them. */
@@ -413,6 +432,7 @@ export function resolveFetcherOptions(options: FetcherOptions = {}): ResolvedFet
         (optional<boolean>("envProxy", o.envProxy, "boolean") ?? d.envProxy)
       ? envProxies()
       : undefined,
+    cookieJar: cookieJarOf(o.cookieJar),
     lookup: optional("lookup", o.lookup, "function"),
     keepAliveTimeoutMs: duration(
       "keepAliveTimeoutMs",

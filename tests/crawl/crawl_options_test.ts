@@ -144,6 +144,8 @@ const BAD: Record<keyof CrawlOptions, Bad[]> = {
     ["not a url", RangeError, /^proxy must be an http: or https: URL.*"not a url"$/],
   ],
   envProxy: [["yes", TypeError, /^envProxy must be a boolean: received "yes"$/]],
+  cookies: [[0, TypeError, /^cookies must be a boolean: received 0$/]],
+  cookieJar: [[{ store() {} }, TypeError, /^cookieJar must be a CookieJar .*without cookieHeader/]],
   robots: [["no", TypeError, /^robots must be a boolean: received "no"$/]],
   allowPrivate: [[1, TypeError, /^allowPrivate must be a boolean: received 1$/]],
   store: [
@@ -258,6 +260,8 @@ Deno.test("crawl options: defaults come from CRAWL_DEFAULTS and match the docume
       headers: {},
       proxy: undefined,
       envProxy: true,
+      cookies: true,
+      cookieJar: undefined,
       robots: true,
       allowPrivate: false,
       store: undefined,
@@ -345,6 +349,7 @@ Deno.test("help: shows every flag and each default read from CRAWL_DEFAULTS", ()
     "headers",
     "extractModule",
     "allowExtractorImports",
+    "cookieJar",
   ]);
   for (const [option, flag] of Object.entries(OPTION_FLAGS)) {
     if (flag === null) continue;
@@ -354,6 +359,7 @@ Deno.test("help: shows every flag and each default read from CRAWL_DEFAULTS", ()
     if (option === "robots") assert.match(text, /\[robots\.txt obeyed\]/);
     else if (option === "allowPrivate") assert.match(text, /\[blocked\]/);
     else if (option === "envProxy") assert.match(text, /\[used without --proxy\]/);
+    else if (option === "cookies") assert.match(text, /\[kept\]/);
     else if (option === "maxIdleSockets") assert.match(text, /\[2 x --concurrency\]/);
     // The parse pool's own default (only with --extract, in extraction processes).
     else if (option === "extractMaxMemoryMb") assert.match(text, /\[512\]/);
