@@ -258,6 +258,7 @@ class Crawl implements CrawlRun {
       maxDepth: o.maxDepth,
       history: o.history ?? null,
       minAgeMs: o.minAgeMs,
+      ignoreNofollow: o.ignoreNofollow,
       signal,
       emit,
       notify: () => engine.current!.notify(),

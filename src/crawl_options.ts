@@ -181,6 +181,11 @@ export interface CrawlOptions {
    * after the crawl (`--cookies FILE`). @default {a new in-memory jar}
    */
   cookieJar?: CookieJar;
+  /**
+   * Follow `rel="nofollow"` links and extract `noindex` pages anyway
+   * (`--ignore-nofollow`); by default they are honoured. @default {false}
+   */
+  ignoreNofollow?: boolean;
   /** Obey robots.txt (`--no-robots` turns it off). @default {true} */
   robots?: boolean;
   /** Let followed links and redirects reach private, loopback and metadata addresses (`--allow-private`). @default {false} */
@@ -295,6 +300,7 @@ export const CRAWL_DEFAULTS: ResolvedCrawlOptions = Object.freeze(
     envProxy: true,
     cookies: true,
     cookieJar: undefined,
+    ignoreNofollow: false,
     robots: true,
     allowPrivate: false,
     store: undefined,
@@ -444,6 +450,7 @@ const CHECKS: { [K in keyof CrawlOptions]-?: Check<CrawlOptions[K]> } = {
   envProxy: boolean,
   cookies: boolean,
   cookieJar: implementing<CookieJar>("CookieJar", { cookieHeader: true, store: true }),
+  ignoreNofollow: boolean,
   robots: boolean,
   allowPrivate: boolean,
   store: implementing<FrontierStore>("FrontierStore", STORE_METHODS),

@@ -294,6 +294,7 @@ export class CrawlStats {
         const o = event.outcome;
         l.found += event.found;
         l.added += o.added;
+        l.nofollow += o.nofollow;
         l.duplicate += o.duplicate;
         l.outOfScope += o.outOfScope;
         l.excluded += o.excluded;

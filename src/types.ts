@@ -117,11 +117,14 @@ export interface PageResult {
   invalid?: FieldIssue[];
   /** Status per checked field; absent when no typed check ran. */
   fields?: Record<string, FieldStatus>;
+  /** `<meta name="robots" content="noindex">` (or `none`): absent otherwise. */
+  noindex?: true;
 }
 
 /**
  * How many links of a page went where. Every link lands in exactly one count,
- * checked in this order: `overDepth` (all links of a page at `maxDepth`),
+ * checked in this order: `nofollow` (`rel="nofollow"`, or the page's meta robots
+ * `nofollow`, unless ignored), `overDepth` (all links of a page at `maxDepth`),
  * `invalid` (unparsable, not http(s), or over `maxUrlLength`), `outOfScope`,
  * `excluded` (include/exclude), `trap` (a spider-trap path), `overQueue` (the
  * frontier holds `maxQueued` URLs, or its host `maxQueuedPerHost`), `duplicate`
@@ -138,6 +141,8 @@ export interface PageResult {
 export interface LinkOutcome {
   /** Queued. */
   added: number;
+  /** Not followed: `rel="nofollow"`, or `<meta name="robots" content="nofollow">`. */
+  nofollow: number;
   /** Already seen. */
   duplicate: number;
   /** Outside the scope of the seeds. */
@@ -170,6 +175,7 @@ export interface LinkOutcome {
 export function emptyLinkOutcome(): LinkOutcome {
   return {
     added: 0,
+    nofollow: 0,
     duplicate: 0,
     outOfScope: 0,
     excluded: 0,
@@ -221,6 +227,11 @@ export interface CrawlRecord {
   invalid?: FieldIssue[];
   /** Against the previous run, when the crawl keeps a page history (`--state`); else absent. */
   change?: RecordChange;
+  /**
+   * The page asks not to be indexed (`<meta name="robots" content="noindex">`): its
+   * `data` is not extracted (`null`) unless nofollow rules are ignored. Absent otherwise.
+   */
+  noindex?: true;
 }
 
 /**

@@ -90,6 +90,7 @@ Deno.test("seed, links, frontier, retry, redirect, backoff and robots events fee
       found: 10,
       outcome: {
         added: 3,
+        nofollow: 0,
         duplicate: 2,
         outOfScope: 1,
         excluded: 1,
@@ -106,6 +107,7 @@ Deno.test("seed, links, frontier, retry, redirect, backoff and robots events fee
       found: 2,
       outcome: {
         added: 1,
+        nofollow: 0,
         duplicate: 1,
         outOfScope: 0,
         excluded: 0,
@@ -186,6 +188,7 @@ Deno.test("seed, links, frontier, retry, redirect, backoff and robots events fee
   assert.deepEqual(s.links, {
     found: 12,
     added: 4,
+    nofollow: 0,
     duplicate: 3,
     outOfScope: 1,
     excluded: 1,

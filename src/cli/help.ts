@@ -71,6 +71,7 @@ const FETCHING: Row[] = [
   ["    --cookies FILE", "load cookies from FILE (Netscape cookies.txt, as curl", null],
   ["", "and wget write it) and save the jar there at the end", null],
   ["    --no-cookies", "keep no cookies (by default a jar per crawl)", "kept"],
+  ["    --ignore-nofollow", "follow rel=nofollow links, extract noindex pages", "honoured"],
   [
     "    --no-robots",
     "do not fetch or obey robots.txt",

@@ -69,7 +69,7 @@ export function formatSummary(s: CrawlStatsSnapshot, options: SummaryOptions = {
       followed
         ? `  links:     ${l.found} found, ${l.added} queued, ${l.duplicate} duplicate, ` +
           `${l.outOfScope} out of scope, ${l.excluded} excluded, ${l.overDepth} too deep, ` +
-          `${l.overLimit} over limits, ${l.invalid} invalid` +
+          `${l.overLimit} over limits, ${l.invalid} invalid, ${l.nofollow} nofollow` +
           (l.trap + l.overQueue > 0
             ? `, ${l.trap} trap paths, ${l.overQueue} over the queue bound`
             : "")

@@ -39,6 +39,8 @@ export interface PipelineParts {
   history: PageHistory | null;
   /** With a history: pages fetched less than this long ago are not fetched again. */
   minAgeMs: number;
+  /** Follow nofollow links and extract noindex pages anyway. */
+  ignoreNofollow: boolean;
   /** The crawl's signal: aborting it ends every request as `ABORTED`. */
   signal: AbortSignal;
   emit(event: CrawlEvent): void;
@@ -236,18 +238,19 @@ export class UrlPipeline {
   }
 
   /** Add a page's links to the frontier (within `maxDepth`) and report them. */
-  async #follow(url: string, depth: number, links: readonly { url: string }[]): Promise<void> {
+  async #follow(
+    url: string,
+    depth: number,
+    links: readonly { url: string }[],
+    nofollow = 0,
+  ): Promise<void> {
     const p = this.#p;
-    const found = links.length;
+    const found = links.length + nofollow;
     const outcome = depth < p.maxDepth
-      ? await p.frontier.addLinks(depth, links, { referrer: url })
-      : null;
-    p.emit({
-      type: "links",
-      url,
-      found,
-      outcome: outcome ?? { ...emptyLinkOutcome(), overDepth: found },
-    });
+      ? { ...await p.frontier.addLinks(depth, links, { referrer: url }) }
+      : { ...emptyLinkOutcome(), overDepth: links.length };
+    outcome.nofollow = nofollow;
+    p.emit({ type: "links", url, found, outcome });
   }
 
   /** Parse the page into `record`; resolves to its typed fields' statuses (if any were checked) and links. */
@@ -273,11 +276,13 @@ export class UrlPipeline {
       p.backlog(-size);
     }
     record.title = page.title;
-    record.data = page.data;
+    record.data = page.noindex && !p.ignoreNofollow ? null : page.data;
+    if (page.noindex) record.noindex = true;
     record.error = page.error;
     if (page.invalid !== undefined) record.invalid = page.invalid;
-    await this.#follow(record.url, depth, page.links);
-    return { fields: page.fields, links: page.links.map((link) => link.url) };
+    const followed = p.ignoreNofollow ? page.links : page.links.filter((link) => !link.nofollow);
+    await this.#follow(record.url, depth, followed, page.links.length - followed.length);
+    return { fields: page.fields, links: followed.map((link) => link.url) };
   }
 
   /**

@@ -97,6 +97,7 @@ export async function extractPage(
     lang: scan.lang,
     encoding,
     links: scan.links,
+    ...(scan.noindex ? { noindex: true } : {}),
     data: null,
     error: null,
   };

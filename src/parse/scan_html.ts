@@ -27,6 +27,8 @@ export interface HtmlScan {
   baseUrl: string;
   /** `a[href]`, `area[href]` and `link[rel~=next][href]`, resolved, http(s) only, deduplicated. */
   links: PageLink[];
+  /** `<meta name="robots">` says `noindex` (or `none`). */
+  noindex: boolean;
 }
 
 /** The tags the scan reads; any other tag costs no allocation. */
@@ -89,6 +91,7 @@ export function scanHtml(html: string, pageUrl: string): HtmlScan {
   let lang: string | null = null;
   let baseHref: string | null = null;
   let pageNofollow = false;
+  let noindex = false;
   const raw: { href: string; nofollow: boolean }[] = [];
 
   // The open tag being read: which one, and its attributes that matter (first one wins).
@@ -118,6 +121,7 @@ export function scanHtml(html: string, pageUrl: string): HtmlScan {
           description = content.trim();
         } else if (metaName === "robots" && content) {
           pageNofollow ||= /\b(?:nofollow|none)\b/i.test(content);
+          noindex ||= /\b(?:noindex|none)\b/i.test(content);
         }
         break;
       }
@@ -207,7 +211,7 @@ export function scanHtml(html: string, pageUrl: string): HtmlScan {
   const links = [...seen.values()];
   if (pageNofollow) { for (const link of links) link.nofollow = true; }
   const canonical = canonicalHref === null ? null : resolveHttp(canonicalHref, baseUrl);
-  return { title, description, canonical, lang, baseUrl, links };
+  return { title, description, canonical, lang, baseUrl, links, noindex };
 }
 
 /**

@@ -145,6 +145,7 @@ const BAD: Record<keyof CrawlOptions, Bad[]> = {
   ],
   envProxy: [["yes", TypeError, /^envProxy must be a boolean: received "yes"$/]],
   cookies: [[0, TypeError, /^cookies must be a boolean: received 0$/]],
+  ignoreNofollow: [[1, TypeError, /^ignoreNofollow must be a boolean: received 1$/]],
   cookieJar: [[{ store() {} }, TypeError, /^cookieJar must be a CookieJar .*without cookieHeader/]],
   robots: [["no", TypeError, /^robots must be a boolean: received "no"$/]],
   allowPrivate: [[1, TypeError, /^allowPrivate must be a boolean: received 1$/]],
@@ -262,6 +263,7 @@ Deno.test("crawl options: defaults come from CRAWL_DEFAULTS and match the docume
       envProxy: true,
       cookies: true,
       cookieJar: undefined,
+      ignoreNofollow: false,
       robots: true,
       allowPrivate: false,
       store: undefined,
@@ -360,6 +362,7 @@ Deno.test("help: shows every flag and each default read from CRAWL_DEFAULTS", ()
     else if (option === "allowPrivate") assert.match(text, /\[blocked\]/);
     else if (option === "envProxy") assert.match(text, /\[used without --proxy\]/);
     else if (option === "cookies") assert.match(text, /\[kept\]/);
+    else if (option === "ignoreNofollow") assert.match(text, /\[honoured\]/);
     else if (option === "maxIdleSockets") assert.match(text, /\[2 x --concurrency\]/);
     // The parse pool's own default (only with --extract, in extraction processes).
     else if (option === "extractMaxMemoryMb") assert.match(text, /\[512\]/);

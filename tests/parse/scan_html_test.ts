@@ -27,6 +27,7 @@ Deno.test("scanHtml: nothing present gives nulls and no links", () => {
     lang: null,
     baseUrl: "https://example.com/",
     links: [],
+    noindex: false,
   });
 });
 
@@ -137,7 +138,17 @@ Deno.test("scanHtml: tag and attribute names are case-insensitive", () => {
       { url: "https://e.test/b/up", nofollow: true },
       { url: "https://e.test/area", nofollow: false },
     ],
+    noindex: false,
   });
+});
+
+Deno.test("scanHtml: meta robots noindex, nofollow and none", () => {
+  const scan = (content: string) =>
+    scanHtml(`<meta name="Robots" content="${content}"><a href="/a">a</a>`, "https://e.test/");
+  assert.deepEqual([scan("noindex").noindex, scan("noindex").links[0].nofollow], [true, false]);
+  assert.deepEqual([scan("NOFOLLOW").noindex, scan("NOFOLLOW").links[0].nofollow], [false, true]);
+  assert.deepEqual([scan("none").noindex, scan("none").links[0].nofollow], [true, true]);
+  assert.deepEqual([scan("index, follow").noindex, scan("all").links[0].nofollow], [false, false]);
 });
 
 Deno.test("scanHtml: first duplicate attribute wins, a bare attribute is empty", () => {
