@@ -125,7 +125,13 @@ class RedisStore implements RedisFrontierStore {
   readonly #timer: ReturnType<typeof setInterval>;
   #closed = false;
 
-  constructor(client: RedisClient, prefix: string, owner: string, leaseMs: number, renewMs: number) {
+  constructor(
+    client: RedisClient,
+    prefix: string,
+    owner: string,
+    leaseMs: number,
+    renewMs: number,
+  ) {
     this.#client = client;
     this.redis = client.redis;
     this.prefix = prefix;

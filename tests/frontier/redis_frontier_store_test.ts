@@ -23,7 +23,11 @@ Deno.test("redis store: two handles share one crawl; a lease is handed out once"
     const theirs = fromB[0]!;
     assert.equal(await a.done(theirs), false, "only the owner finishes a lease");
     assert.equal(await b.done(theirs), true);
-    assert.equal((await b.add([entry("http://c/1")], { maxPages: 3 })).overLimit, 1, "shared budget");
+    assert.equal(
+      (await b.add([entry("http://c/1")], { maxPages: 3 })).overLimit,
+      1,
+      "shared budget",
+    );
   } finally {
     await Promise.all([a.close(), b.close()]);
   }
