@@ -11,6 +11,13 @@
 import { parseArgs } from "node:util";
 import { TrawlError } from "../trawl_error.ts";
 import { type CrawlOptions, type CrawlScope, resolveCrawlOptions } from "../crawl_options.ts";
+import {
+  type CollectCommand,
+  parseRedisCommand,
+  type RedisTarget,
+  redisTarget,
+  type StatusCommand,
+} from "./_redis_flags.ts";
 
 /** Output formats. */
 export type OutputFormat = "jsonl" | "json" | "csv";
@@ -32,7 +39,7 @@ export type CliCommand =
   | { kind: "help" }
   | {
     kind: "crawl";
-    /** Seed file path, or `"-"` for stdin. */
+    /** Seed file path, `"-"` for stdin, `""` for none (a worker joining a Redis crawl). */
     input: string;
     /** Options for `crawl()`: the flags given (checked), plus `robots` and `allowPrivate`. */
     options: CrawlOptions;
@@ -48,7 +55,11 @@ export type CliCommand =
     state: string | null;
     /** Discard the state file and start over (`--fresh`). */
     fresh: boolean;
-  };
+    /** A worker of a distributed crawl (`--redis`, `--crawl`); `null` for a local crawl. */
+    redis: RedisTarget | null;
+  }
+  | CollectCommand
+  | StatusCommand;
 
 /**
  * The flag that sets each crawl option; `null` for the options only a program can
@@ -146,6 +157,11 @@ const FLAGS = {
   stats: { type: "string" },
   state: { type: "string" },
   fresh: { type: "boolean" },
+  redis: { type: "string" },
+  crawl: { type: "string" },
+  "lease-ms": { type: "string" },
+  "redis-timeout": { type: "string" },
+  json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -181,8 +197,14 @@ export function parseFlags(args: string[]): CliCommand {
   const v = parsed.values;
   const [command, input, ...extra] = parsed.positionals;
   if (v.help || command === undefined || command === "help") return { kind: "help" };
-  if (command !== "crawl") throw usage(`unknown command '${command}': the command is 'crawl'`);
-  if (input === undefined) {
+  if (command === "collect" || command === "status") {
+    return parseRedisCommand(command, v, parsed.positionals.slice(1));
+  }
+  if (command !== "crawl") {
+    throw usage(`unknown command '${command}': the commands are crawl, collect and status`);
+  }
+  const redis = redisTarget(v);
+  if (input === undefined && redis === null) {
     throw usage(
       "crawl needs a seed file: 'crawl urls.txt' (one URL per line) or 'crawl -' for stdin",
     );
@@ -240,6 +262,10 @@ export function parseFlags(args: string[]): CliCommand {
   }
   const out = nonEmpty("--out", v.out) ?? null;
   const state = nonEmpty("--state", v.state) ?? null;
+  if (redis !== null && (state !== null || v.fresh)) {
+    throw usage("--state and --fresh are for a local crawl; with --redis the state is in Redis");
+  }
+  if (v.json) throw usage("--json belongs to the status command");
   if (v.fresh && state === null) {
     throw usage("--fresh discards a state file: give it with --state FILE");
   }
@@ -251,7 +277,7 @@ export function parseFlags(args: string[]): CliCommand {
   }
   return {
     kind: "crawl",
-    input,
+    input: input ?? "",
     options,
     format,
     out,
@@ -259,6 +285,7 @@ export function parseFlags(args: string[]): CliCommand {
     quiet: v.quiet ?? false,
     state,
     fresh: v.fresh ?? false,
+    redis,
   };
 }
 
