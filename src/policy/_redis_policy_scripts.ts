@@ -91,3 +91,24 @@ if lg > 0 and lg + cd > num('next') then redis.call('HSET', S, 'next', lg + cd) 
 redis.call('PEXPIRE', S, tonumber(ARGV[2]) + cd)
 return 1
 `;
+
+/**
+ * ARGV: old permit id, new permit id, gapMs, permitTtlMs, idleMs. Grants again a
+ * permit held since before its request could be sent (it waited for robots.txt):
+ * the gap counts from now. Its place under the cap is kept. Returns {1, grantMs},
+ * {0, waitMs}, or {-1, 0} when the old permit is not held.
+ */
+export const REGRANT = COMMON + `
+local t = now()
+if redis.call('ZSCORE', PIN, ARGV[1]) == false then return {-1, 0} end
+local boff = num('boff')
+if t < boff then return {0, boff - t} end
+local nxt = num('next')
+if t < nxt then return {0, nxt - t} end
+local gap = math.max(tonumber(ARGV[3]), num('cd'))
+redis.call('ZREM', PIN, ARGV[1])
+redis.call('ZADD', PIN, t + tonumber(ARGV[4]), ARGV[2])
+redis.call('HSET', S, 'next', t + gap, 'pnext', nxt, 'lg', t, 'lid', ARGV[2])
+redis.call('PEXPIRE', S, tonumber(ARGV[5]) + gap)
+return {1, t}
+`;

@@ -24,9 +24,9 @@ import type { AcquireOptions, HostPermit, HostPolicy, RequestOutcome } from "./h
 import type { MemoryHostPolicyOptions } from "./memory_host_policy.ts";
 import { MemoryPolicy } from "./_memory_policy.ts";
 import { resolveOptions } from "./_policy_options.ts";
-import { GRANT, RELEASE, ROBOTS } from "./_redis_policy_scripts.ts";
+import { GRANT, REGRANT, RELEASE, ROBOTS } from "./_redis_policy_scripts.ts";
 import { connectRedis, crawlPrefix, type RedisClient } from "../_redis_client.ts";
-import { finitePositive } from "../_option_checks.ts";
+import { finiteAtLeastZero, finitePositive } from "../_option_checks.ts";
 import { TrawlError } from "../trawl_error.ts";
 
 /** Defaults of {@linkcode RedisHostPolicyOptions} (the rest as the memory policy's). */
@@ -35,6 +35,8 @@ export const REDIS_POLICY_DEFAULTS = Object.freeze({
   pollMs: 100,
   sharedIdleMs: 60_000,
   redisTimeoutMs: 60_000,
+  sendSlackMs: 10,
+  firstSendSlackMs: 100,
 });
 
 /**
@@ -61,6 +63,18 @@ export interface RedisHostPolicyOptions extends Omit<MemoryHostPolicyOptions, "n
   sharedIdleMs?: number;
   /** Give up once Redis was unreachable this long, ms. @default {60000} */
   redisTimeoutMs?: number;
+  /**
+   * Added to a non-zero gap, ms: a grant is made on Redis's clock but the request is
+   * written a little later by its process (event-loop lag), and two processes' lags
+   * differ; this keeps the gap the server sees at least the configured one. @default {10}
+   */
+  sendSlackMs?: number;
+  /**
+   * The send slack of a process's first grant on a host, ms: its request opens a
+   * connection (the very first one also warms up the fetch stack) and is written
+   * later than the rest. @default {100}
+   */
+  firstSendSlackMs?: number;
 }
 
 /** A permit of this policy: the local one plus its id in Redis. */
@@ -70,9 +84,18 @@ class RedisPermit implements HostPermit {
     readonly host: string,
     readonly kind: HostPermit["kind"],
     readonly local: HostPermit,
-    readonly id: string,
-    readonly grantMs: number,
+    public id: string,
+    public grantMs: number,
   ) {}
+}
+
+/** The validated settings beyond the memory policy's. */
+interface Settings {
+  permitTtlMs: number;
+  pollMs: number;
+  idleMs: number;
+  sendSlackMs: number;
+  firstSendSlackMs: number;
 }
 
 type Runner = (...args: (string | number)[]) => Promise<number[]>;
@@ -103,6 +126,11 @@ export function createRedisHostPolicy(options: RedisHostPolicyOptions): HostPoli
     permitTtlMs: finitePositive("permitTtlMs", options.permitTtlMs ?? d.permitTtlMs),
     pollMs: finitePositive("pollMs", options.pollMs ?? d.pollMs),
     idleMs: finitePositive("sharedIdleMs", options.sharedIdleMs ?? d.sharedIdleMs),
+    sendSlackMs: finiteAtLeastZero("sendSlackMs", options.sendSlackMs ?? d.sendSlackMs),
+    firstSendSlackMs: finiteAtLeastZero(
+      "firstSendSlackMs",
+      options.firstSendSlackMs ?? d.firstSendSlackMs,
+    ),
   };
   const resolved = resolveOptions({ ...options, now: undefined });
   const client = connectRedis({ url: options.url, timeoutMs: options.redisTimeoutMs });
@@ -130,13 +158,23 @@ class RedisPolicy implements HostPolicy {
   readonly #prefix: string;
   readonly #local: MemoryPolicy;
   readonly #o: ReturnType<typeof resolveOptions>;
-  readonly #s: { permitTtlMs: number; pollMs: number; idleMs: number };
+  readonly #s: Settings;
   readonly #grant: Runner;
   readonly #release: Runner;
   readonly #robots: Runner;
+  readonly #regrant: Runner;
+  /**
+   * Permits granted while this process awaited the host's robots.txt: held since before
+   * their request could be sent, they are granted again (gap from then) in robotsKnown.
+   */
+  readonly #early = new Map<string, Set<RedisPermit>>();
   /** Hosts the shared state refused, until when (performance.now()). */
   readonly #blocked = new Map<string, number>();
   readonly #sleeps = new Set<() => void>();
+  /** Hosts this process was granted a permit for (its later requests reuse a connection). */
+  readonly #warm = new Set<string>();
+  /** The Crawl-delay last written to Redis per host, and when. */
+  readonly #told = new Map<string, { delay: number | null; at: number }>();
   readonly #owner = crypto.randomUUID();
   #next = 0;
   #closing: Promise<void> | null = null;
@@ -146,7 +184,7 @@ class RedisPolicy implements HostPolicy {
     prefix: string,
     local: MemoryPolicy,
     o: ReturnType<typeof resolveOptions>,
-    s: { permitTtlMs: number; pollMs: number; idleMs: number },
+    s: Settings,
   ) {
     this.#client = client;
     this.#prefix = prefix;
@@ -162,6 +200,7 @@ class RedisPolicy implements HostPolicy {
     this.#grant = define("tPolicyGrant", GRANT);
     this.#release = define("tPolicyRelease", RELEASE);
     this.#robots = define("tPolicyRobots", ROBOTS);
+    this.#regrant = define("tPolicyRegrant", REGRANT);
   }
 
   async tryAcquire(host: string, options?: AcquireOptions): Promise<HostPermit | null> {
@@ -197,6 +236,7 @@ class RedisPolicy implements HostPolicy {
   async release(permit: HostPermit, outcome: RequestOutcome): Promise<void> {
     if (!(permit instanceof RedisPermit) || permit.released) return;
     permit.released = true;
+    this.#early.get(permit.host)?.delete(permit);
     const o = this.#o;
     try {
       await this.#release(
@@ -207,7 +247,7 @@ class RedisPolicy implements HostPolicy {
         outcome.retryAfterMs ?? -1,
         outcome.unused ? 1 : 0,
         outcome.sentBeforeMs ?? -1,
-        o.baseGapMs,
+        this.#sharedGapMs(permit.host),
         o.backoffBaseMs,
         o.maxBackoffMs,
         o.maxRetryAfterMs,
@@ -223,6 +263,20 @@ class RedisPolicy implements HostPolicy {
   async robotsKnown(host: string, crawlDelayMs: number | null): Promise<void> {
     await this.#local.robotsKnown(host, crawlDelayMs);
     if (this.#closing !== null) return;
+    const early = this.#early.get(host);
+    if (early !== undefined) {
+      this.#early.delete(host);
+      for (const permit of early) if (!permit.released) await this.#renewGrant(permit);
+    }
+    // Called before every request of a crawl: a round trip only when the delay changed
+    // (or was last told long ago, when the shared state may have expired).
+    const now = performance.now();
+    const told = this.#told.get(host);
+    if (told !== undefined && told.delay === crawlDelayMs && now - told.at < this.#s.idleMs / 2) {
+      return;
+    }
+    this.#told.set(host, { delay: crawlDelayMs, at: now });
+    if (this.#told.size > 100_000) this.#told.clear();
     try {
       await this.#robots(...this.#keys(host), crawlDelayMs ?? -1, this.#s.idleMs);
     } catch (error) {
@@ -257,6 +311,13 @@ class RedisPolicy implements HostPolicy {
     return this.#closing;
   }
 
+  /** The configured gap plus the send slack (0 stays 0). */
+  #sharedGapMs(host: string): number {
+    if (this.#o.baseGapMs === 0) return 0;
+    return this.#o.baseGapMs +
+      (this.#warm.has(host) ? this.#s.sendSlackMs : this.#s.firstSendSlackMs);
+  }
+
   #keys(host: string): [string, string] {
     return [`${this.#prefix}ph:${host}`, `${this.#prefix}pin:${host}`];
   }
@@ -269,7 +330,7 @@ class RedisPolicy implements HostPolicy {
       reply = await this.#grant(
         ...this.#keys(host),
         this.#o.maxPerHost,
-        this.#o.baseGapMs,
+        this.#sharedGapMs(host),
         this.#s.permitTtlMs,
         this.#s.idleMs,
         id,
@@ -279,11 +340,47 @@ class RedisPolicy implements HostPolicy {
     }
     if (reply[0] === 1) {
       this.#blocked.delete(host);
-      return new RedisPermit(host, local.kind, local, id, reply[1]);
+      if (this.#warm.size > 100_000) this.#warm.clear();
+      this.#warm.add(host);
+      const permit = new RedisPermit(host, local.kind, local, id, reply[1]);
+      if (local.kind !== "robots" && this.#local.hostState(host)?.robotsPending) {
+        let set = this.#early.get(host);
+        if (set === undefined) this.#early.set(host, set = new Set());
+        set.add(permit);
+      }
+      return permit;
     }
     const waitMs = reply[1] < 0 ? this.#s.pollMs : Math.max(1, Math.min(reply[1], 60_000));
     this.#blocked.set(host, performance.now() + waitMs);
     return waitMs;
+  }
+
+  /** Grant `permit` again now (waiting for the gap), keeping its place under the cap. */
+  async #renewGrant(permit: RedisPermit): Promise<void> {
+    for (;;) {
+      if (this.#closing !== null || permit.released) return;
+      const id = `${this.#owner}/${++this.#next}`;
+      let reply: number[];
+      try {
+        reply = await this.#regrant(
+          ...this.#keys(permit.host),
+          permit.id,
+          id,
+          this.#sharedGapMs(permit.host),
+          this.#s.permitTtlMs,
+          this.#s.idleMs,
+        );
+      } catch (error) {
+        throw this.#client.explain(error);
+      }
+      if (reply[0] === 1) {
+        permit.id = id;
+        permit.grantMs = reply[1];
+        return;
+      }
+      if (reply[0] === -1) return; // lapsed (permitTtlMs): nothing to move
+      await this.#sleep(Math.max(1, Math.min(reply[1], 60_000)), undefined).catch(() => {});
+    }
   }
 
   /** Sleep `ms`; rejects when `signal` aborts or the policy closes. */

@@ -84,3 +84,52 @@ Deno.test("redis crawl: 3 workers + a collector, one worker SIGKILLed: every URL
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("redis crawl: 2 workers with --per-host 2 --delay 100: at the server never 3 in flight, starts 100 ms apart", async () => {
+  const redis = await startRedisServer();
+  const starts: number[] = [];
+  const paths: string[] = [];
+  let inFlight = 0, maxInFlight = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    starts.push(performance.now());
+    paths.push(new URL(request.url).pathname);
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const path = new URL(request.url).pathname;
+      if (path === "/robots.txt") return new Response("User-agent: *\nAllow: /\n");
+      const n = path === "/" ? 0 : Number(path.slice(3));
+      const links = [1, 2, 3].map((k) => n * 3 + k).filter((k) => k < 24)
+        .map((k) => `<a href="/p/${k}">${k}</a>`).join("");
+      return new Response(`<title>${n}</title>${links}`, {
+        headers: { "content-type": "text/html" },
+      });
+    } finally {
+      inFlight--;
+    }
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/seeds.txt`, `http://127.0.0.1:${server.addr.port}/\n`);
+    const flags = ["--redis", redis.url, "--crawl", "polite", "--depth", "5", "--per-host", "2"];
+    flags.push("--delay", "100");
+    const runs = await Promise.all(
+      [0, 1].map(() => runCli(["crawl", `${dir}/seeds.txt`, ...flags, "--quiet"])),
+    );
+    for (const run of runs) assert.equal(run.code, 0, run.stderr);
+    assert.ok(starts.length >= 25, `${starts.length} requests`); // 24 pages + robots.txt twice
+    assert.ok(maxInFlight <= 2, `${maxInFlight} in flight at once`);
+    // Measured at the server; 10 ms of slack for connection set-up on loopback.
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]);
+    assert.ok(
+      Math.min(...gaps) >= 90,
+      `starts ${Math.round(Math.min(...gaps))} ms apart: ${
+        paths.map((p, i) => `${p}@${Math.round(starts[i] - starts[0])}`).join(" ")
+      }`,
+    );
+  } finally {
+    await server.shutdown();
+    await redis.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
