@@ -1,0 +1,119 @@
+// Redis faults during a distributed crawl: real redis-server (AOF on), real workers.
+import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import { serveDemoSite } from "../../examples/demo_site.ts";
+import { startRedisServer } from "../_redis_server.ts";
+import { CLI, parseJsonl, runCli } from "./_run.ts";
+
+function spawn(args: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+}
+
+async function finish(child: Deno.ChildProcess): Promise<{ code: number; stderr: string }> {
+  const { code, stderr } = await child.output();
+  return { code, stderr: new TextDecoder().decode(stderr) };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function setup(pages: number) {
+  const redis = await startRedisServer({ appendOnly: true });
+  const abort = new AbortController();
+  const site = serveDemoSite({ pages, latencyMs: 5, slowEvery: 0, signal: abort.signal });
+  const dir = await Deno.makeTempDir();
+  const seeds = `${dir}/seeds.txt`;
+  await Deno.writeTextFile(seeds, site.url + "\n");
+  const common = ["--depth", "50", "-c", "16", "--quiet"];
+  const reference = await runCli(["crawl", seeds, ...common]);
+  assert.equal(reference.code, 0, reference.stderr);
+  const expected = parseJsonl(reference.stdout).map((r) => String(r.url)).sort();
+  return {
+    redis,
+    dir,
+    seeds,
+    expected,
+    flags: (name: string, extra: string[] = []) => [
+      "--redis",
+      redis.url,
+      "--crawl",
+      name,
+      "--lease-ms",
+      "1500",
+      ...extra,
+      ...common,
+    ],
+    collect: (
+      name: string,
+    ) => ["collect", "--redis", redis.url, "--crawl", name, "-o", `${dir}/all.jsonl`],
+    async close() {
+      abort.abort();
+      await redis.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+function assertExactlyOnce(text: string, expected: string[]) {
+  const lines = text.split("\n");
+  assert.equal(lines.pop(), "", "the file ends with a whole line");
+  const records = lines.map((line) => JSON.parse(line));
+  assert.equal(new Set(records.map((r) => r.id)).size, records.length, "no duplicate id");
+  assert.deepEqual(records.map((r) => String(r.url)).sort(), expected, "every URL exactly once");
+}
+
+Deno.test("redis faults: redis-server restarted mid-crawl: workers pause, reconnect, every URL once", async () => {
+  const t = await setup(800);
+  try {
+    const workers = [0, 1].map(() => spawn(["crawl", t.seeds, ...t.flags("restart")]));
+    const collector = spawn([...t.collect("restart"), "--quiet"]);
+    await sleep(1500 + Math.random() * 1000);
+    const client = new Redis(t.redis.url);
+    const n = await client.hgetall("trawl:{restart}:n");
+    client.disconnect();
+    assert.ok(Number(n.queued) + Number(n.leased) > 0, "restarted mid-crawl");
+    await t.redis.restart(500);
+    for (const w of workers) {
+      const { code, stderr } = await finish(w);
+      assert.equal(code, 0, stderr);
+    }
+    const c = await finish(collector);
+    assert.equal(c.code, 0, c.stderr);
+    assertExactlyOnce(await Deno.readTextFile(`${t.dir}/all.jsonl`), t.expected);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("redis faults: Redis gone past --redis-timeout: one-line error; rerun after it is back: nothing lost", async () => {
+  const t = await setup(600);
+  try {
+    const worker = spawn([
+      "crawl",
+      t.seeds,
+      ...t.flags("gone", ["--redis-timeout", "2"]),
+      "-o",
+      `${t.dir}/all.jsonl`,
+    ]);
+    await sleep(1200 + Math.random() * 500);
+    await t.redis.stop();
+    const gone = await finish(worker);
+    assert.equal(gone.code, 1, gone.stderr);
+    const lines = gone.stderr.trim().split("\n").filter((l) => l.startsWith("trawl:"));
+    assert.equal(lines.length, 1, gone.stderr);
+    assert.match(
+      lines[0],
+      /Redis at redis:\/\/127\.0\.0\.1:\d+\/0 was unreachable .*--redis-timeout/,
+    );
+    await t.redis.restart();
+    const again = await runCli(["crawl", t.seeds, ...t.flags("gone"), "-o", `${t.dir}/all.jsonl`]);
+    assert.equal(again.code, 0, again.stderr);
+    assertExactlyOnce(await Deno.readTextFile(`${t.dir}/all.jsonl`), t.expected);
+  } finally {
+    await t.close();
+  }
+});
