@@ -59,9 +59,14 @@ Deno.test("redis crawl: 3 workers + a collector, one worker SIGKILLed: every URL
       `${dir}/all.jsonl`,
       "--quiet",
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 1500 + Math.random() * 1500));
+    // A random moment after the crawl got going (100-700 URLs done).
     const client = new Redis(redis.url);
-    const before = await client.hgetall("trawl:{kill}:n");
+    const killAt = 100 + Math.floor(Math.random() * 600);
+    let before: Record<string, string> = {};
+    while (Number(before.done ?? 0) < killAt) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      before = await client.hgetall("trawl:{kill}:n");
+    }
     workers[1].kill("SIGKILL");
     client.disconnect();
     assert.ok(Number(before.queued) + Number(before.leased) > 0, "killed mid-crawl");
