@@ -82,6 +82,9 @@ export interface RedisFrontierStore extends FrontierStore {
   readonly redis: Redis;
 }
 
+/** URLs remembered as seen before the memory is given back (about 100 MB). */
+const MAX_KNOWN = 1_000_000;
+
 type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
@@ -123,6 +126,10 @@ class RedisStore implements RedisFrontierStore {
   /** Leases this handle holds, by id: renewed on a timer. */
   readonly #held = new Set<string>();
   readonly #timer: ReturnType<typeof setInterval>;
+  /** URLs this handle knows are in the dedupe set (added, or found there). */
+  readonly #known = new Set<string>();
+  /** The store's admitted count as last seen (-1: not yet). */
+  #admitted = -1;
   #closed = false;
 
   constructor(
@@ -165,19 +172,25 @@ class RedisStore implements RedisFrontierStore {
   }
 
   async add(entries: readonly FrontierEntry[], options: AddOptions = {}): Promise<AddResult> {
+    if (this.#closed) throw closedError();
+    // URLs known to be seen stay seen: they are dropped here, without a round trip.
+    const fresh = entries.filter((e) => !this.#known.has(e.url));
+    if (fresh.length === 0 && this.#admitted >= 0) {
+      return { added: [], overLimit: 0, admitted: this.#admitted };
+    }
     const args: (string | number)[] = [
       limit(options.maxPages),
       limit(options.maxPagesPerHost),
       options.done ? 1 : 0,
     ];
-    for (const e of entries) args.push(e.url, e.host, e.depth, encode(e));
-    if (this.#closed) throw closedError();
-    if (entries.length === 0) {
-      const admitted = Number(await this.redis.hget(this.prefix + "n", "admitted") ?? 0);
-      return { added: [], overLimit: 0, admitted };
-    }
+    for (const e of fresh) args.push(e.url, e.host, e.depth, encode(e));
     const [overLimit, admitted, ...indexes] = await this.#call("tAdd", ...args) as number[];
-    return { added: indexes.map((i) => entries[i]), overLimit, admitted };
+    this.#admitted = admitted;
+    const added = indexes.map((i) => fresh[i]);
+    if (this.#known.size + fresh.length > MAX_KNOWN) this.#known.clear();
+    // Without refusals every URL not added was a duplicate: all of them are seen now.
+    for (const e of overLimit === 0 ? fresh : added) this.#known.add(e.url);
+    return { added, overLimit, admitted };
   }
 
   async take(max: number, options: TakeOptions = {}): Promise<Lease[]> {
