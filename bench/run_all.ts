@@ -15,6 +15,7 @@ const BENCHES = [
   "hosts_bench.ts",
   "frontier_memory_bench.ts",
   "durable_bench.ts",
+  "redis_bench.ts",
 ];
 const sections: string[] = [
   "# Benchmark results",

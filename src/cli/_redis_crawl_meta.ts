@@ -35,16 +35,14 @@ export async function claimCrawl(
   name: string,
   config: CrawlConfig,
 ): Promise<boolean> {
-  const set = await redis.set(prefix + "config", JSON.stringify(config), "NX");
-  if (set === "OK") return true;
-  const stored = JSON.parse((await redis.get(prefix + "config")) ?? "{}") as CrawlConfig;
-  const keys = [...new Set([...Object.keys(stored), ...Object.keys(config)])];
-  const differences = keys.flatMap((key) => {
-    if (key === SEED_KEY && !(key in config)) return []; // joining with no seed file
-    const a = JSON.stringify(stored[key] ?? null);
-    const b = JSON.stringify(config[key] ?? null);
-    return a === b ? [] : [`${key}: ${a} in Redis, ${b} here`];
-  });
+  // The seed file's fingerprint apart: the first worker may have joined without one.
+  const { [SEED_KEY]: seedFile, ...settings } = config;
+  const stored = await storeOrGet(redis, prefix + "config", settings);
+  const differences = diffConfig(stored, settings);
+  if (seedFile !== undefined) {
+    const storedSeed = await storeOrGet(redis, prefix + "seedfile", { [SEED_KEY]: seedFile });
+    differences.push(...diffConfig(storedSeed, { [SEED_KEY]: seedFile }));
+  }
   if (differences.length > 0) {
     throw new TrawlError(
       "INVALID_OPTION",
@@ -52,7 +50,28 @@ export async function claimCrawl(
         `Give every worker the same flags and seed file, or another --crawl name`,
     );
   }
-  return false;
+  return stored === null;
+}
+
+/** Store `value` at `key` unless something is there; resolves what was there (`null`: stored). */
+async function storeOrGet(
+  redis: Redis,
+  key: string,
+  value: CrawlConfig,
+): Promise<CrawlConfig | null> {
+  if ((await redis.set(key, JSON.stringify(value), "NX")) === "OK") return null;
+  return JSON.parse((await redis.get(key)) ?? "{}") as CrawlConfig;
+}
+
+/** `"--depth: 2 in Redis, 3 here"` for each setting that differs from the stored ones. */
+function diffConfig(stored: CrawlConfig | null, config: CrawlConfig): string[] {
+  if (stored === null) return [];
+  const keys = [...new Set([...Object.keys(stored), ...Object.keys(config)])];
+  return keys.flatMap((key) => {
+    const a = JSON.stringify(stored[key] ?? null);
+    const b = JSON.stringify(config[key] ?? null);
+    return a === b ? [] : [`${key}: ${a} in Redis, ${b} here`];
+  });
 }
 
 /** The crawl's stored settings, or `null` when no worker started it. */
@@ -83,8 +102,11 @@ export async function isComplete(redis: Redis, prefix: string): Promise<boolean>
 
 /**
  * A seed source that adds `seeds` and then marks the crawl seeded, or (no seed
- * file) yields nothing once another worker marked it seeded: a worker must not
- * find an empty frontier and end the crawl before the seeds are in.
+ * file) waits until another worker marked it seeded: a worker must not find an
+ * empty frontier and end the crawl before the seeds are in. A joining worker then
+ * reads one seed URL per host back (already in the frontier, so nothing is
+ * added): a seed on a private address lets its crawl reach that address, in
+ * every worker.
  *
  * @example A joining worker's seeds
  * ```ts ignore
@@ -94,16 +116,28 @@ export async function isComplete(redis: Redis, prefix: string): Promise<boolean>
  * const seeds = seedsThenMark(redis, "trawl:{docs}:", null, 200);
  * ```
  */
-export async function* seedsThenMark<T>(
+export async function* seedsThenMark<T extends string | { url: string }>(
   redis: Redis,
   prefix: string,
   seeds: AsyncIterable<T> | null,
   pollMs: number,
   signal?: AbortSignal,
-): AsyncGenerator<T> {
+): AsyncGenerator<T | string> {
   if (seeds !== null) {
+    const perHost = new Map<string, string>();
     // The pump adds each seed before it asks for the next: once this loop ends, all are in.
-    yield* seeds;
+    for await (const seed of seeds) {
+      const url = typeof seed === "string" ? seed : seed.url;
+      const host = URL.parse(url.trim())?.host;
+      if (host !== undefined && !perHost.has(host) && perHost.size < MAX_SEED_HOSTS) {
+        perHost.set(host, url.trim());
+      }
+      yield seed;
+    }
+    const urls = [...perHost.values()];
+    for (let i = 0; i < urls.length; i += 1000) {
+      await redis.sadd(prefix + "seedurls", ...urls.slice(i, i + 1000));
+    }
     await markSeeded(redis, prefix);
     return;
   }
@@ -111,4 +145,8 @@ export async function* seedsThenMark<T>(
     if (signal?.aborted) return;
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
+  yield* await redis.smembers(prefix + "seedurls");
 }
+
+/** Seed hosts remembered for joining workers (their private addresses are allowed). */
+const MAX_SEED_HOSTS = 100_000;

@@ -34,7 +34,14 @@ function assertExactlyOnce(text: string, expected: string[]) {
   assert.equal(lines.pop(), "", "the file ends with a whole line");
   const records = lines.map((line) => JSON.parse(line)); // no torn line
   assert.equal(new Set(records.map((r) => r.id)).size, records.length, "no duplicate id");
-  assert.deepEqual(records.map((r) => String(r.url)).sort(), expected, "every URL exactly once");
+  const got = records.map((r) => String(r.url)).sort();
+  assert.deepEqual(
+    got,
+    expected,
+    `every URL exactly once: missing ${expected.filter((u) => !got.includes(u))}, extra ${
+      got.filter((u) => !expected.includes(u))
+    }`,
+  );
 }
 
 Deno.test("redis crawl: 3 workers + a collector, one worker SIGKILLed: every URL once, survivors exit 0", async () => {
@@ -134,6 +141,44 @@ Deno.test("redis crawl: 2 workers with --per-host 2 --delay 100: at the server n
     );
   } finally {
     await server.shutdown();
+    await redis.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("redis crawl: a worker with other settings is a usage error naming them; one with no seed file joins and collects", async () => {
+  const redis = await startRedisServer();
+  const abort = new AbortController();
+  const site = serveDemoSite({ pages: 40, slowEvery: 0, signal: abort.signal });
+  const dir = await Deno.makeTempDir();
+  try {
+    const seeds = `${dir}/seeds.txt`;
+    await Deno.writeTextFile(seeds, site.url + "\n");
+    const base = ["--redis", redis.url, "--crawl", "join", "--depth", "3", "--quiet"];
+    // The joiner starts first: it waits for the seeds, then crawls and collects.
+    const joiner = worker(["crawl", ...base, "-o", `${dir}/out.jsonl`]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const seeder = await runCli(["crawl", seeds, ...base]);
+    assert.equal(seeder.code, 0, seeder.stderr);
+    const joined = await finish(joiner);
+    assert.equal(joined.code, 0, joined.stderr);
+    const expected = await reference(seeds, ["--depth", "3", "--quiet"]);
+    assertExactlyOnce(await Deno.readTextFile(`${dir}/out.jsonl`), expected);
+
+    const other = await runCli(["crawl", seeds, ...base, "--depth", "2", "--delay", "5"]);
+    assert.equal(other.code, 2, other.stderr);
+    assert.equal(other.stderr.trim().split("\n").length, 1, other.stderr);
+    assert.match(other.stderr, /--depth: 3 in Redis, 2 here/);
+    assert.match(other.stderr, /--delay: null in Redis, 5 here/);
+    const usage = await runCli(["crawl", seeds, "--crawl", "x"]);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--crawl belongs to a distributed crawl: add --redis/);
+    const status = await runCli(["status", "--redis", redis.url, "--crawl", "join"]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /crawl join: complete/);
+    assert.match(status.stdout, /queued 0 {2}leased 0 /);
+  } finally {
+    abort.abort();
     await redis.close();
     await Deno.remove(dir, { recursive: true });
   }
