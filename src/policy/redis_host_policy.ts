@@ -35,7 +35,7 @@ export const REDIS_POLICY_DEFAULTS = Object.freeze({
   pollMs: 100,
   sharedIdleMs: 60_000,
   redisTimeoutMs: 60_000,
-  sendSlackMs: 10,
+  sendSlackMs: 20,
   firstSendSlackMs: 100,
 });
 
@@ -66,7 +66,7 @@ export interface RedisHostPolicyOptions extends Omit<MemoryHostPolicyOptions, "n
   /**
    * Added to a non-zero gap, ms: a grant is made on Redis's clock but the request is
    * written a little later by its process (event-loop lag), and two processes' lags
-   * differ; this keeps the gap the server sees at least the configured one. @default {10}
+   * differ; this keeps the gap the server sees at least the configured one. @default {20}
    */
   sendSlackMs?: number;
   /**

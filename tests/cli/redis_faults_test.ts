@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { serveDemoSite } from "../../examples/demo_site.ts";
 import { startRedisServer } from "../_redis_server.ts";
-import { CLI, parseJsonl, runCli } from "./_run.ts";
+import { CLI, runCli } from "./_run.ts";
+import { assertExactlyOnce, reachableUrls } from "./_redis_cli.ts";
 
 function spawn(args: string[]): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
@@ -28,10 +29,8 @@ async function setup(pages: number) {
   const dir = await Deno.makeTempDir();
   const seeds = `${dir}/seeds.txt`;
   await Deno.writeTextFile(seeds, site.url + "\n");
-  const common = ["--depth", "50", "-c", "16", "--quiet"];
-  const reference = await runCli(["crawl", seeds, ...common]);
-  assert.equal(reference.code, 0, reference.stderr);
-  const expected = parseJsonl(reference.stdout).map((r) => String(r.url)).sort();
+  const common = ["--depth", "50", "-c", "16", "--workers", "1", "--quiet"];
+  const expected = reachableUrls(site);
   return {
     redis,
     dir,
@@ -56,14 +55,6 @@ async function setup(pages: number) {
       await Deno.remove(dir, { recursive: true });
     },
   };
-}
-
-function assertExactlyOnce(text: string, expected: string[]) {
-  const lines = text.split("\n");
-  assert.equal(lines.pop(), "", "the file ends with a whole line");
-  const records = lines.map((line) => JSON.parse(line));
-  assert.equal(new Set(records.map((r) => r.id)).size, records.length, "no duplicate id");
-  assert.deepEqual(records.map((r) => String(r.url)).sort(), expected, "every URL exactly once");
 }
 
 Deno.test("redis faults: redis-server restarted mid-crawl: workers pause, reconnect, every URL once", async () => {
