@@ -117,6 +117,8 @@ export async function runRedisCrawlCommand(command: CrawlCommand): Promise<numbe
   for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, onInterrupt);
 
   // With -o this worker also collects, on a connection of its own.
+  // A collector that fails (Redis gone) stops the crawl too; its error is reported once.
+  let collectorError: unknown = null;
   const collector = command.out === null ? null : (async () => {
     const client = connectRedis({ url: target.url, timeoutMs: target.timeoutMs });
     try {
@@ -131,7 +133,10 @@ export async function runRedisCrawlCommand(command: CrawlCommand): Promise<numbe
     } finally {
       await client.close();
     }
-  })();
+  })().catch((error) => {
+    collectorError = error;
+    abort.abort(error);
+  });
 
   let status = 0;
   try {
@@ -140,11 +145,12 @@ export async function runRedisCrawlCommand(command: CrawlCommand): Promise<numbe
     if (interrupts === 0 && !abort.signal.aborted) await markComplete(store.redis, prefix);
     else abort.abort(new TrawlError("ABORTED", "interrupted"));
     await collector;
+    if (collectorError !== null) throw collectorError;
   } catch (error) {
     say(`trawl: fatal: ${oneLine(error)}\n`);
     status = 1;
     abort.abort(error);
-    await collector?.catch(() => {});
+    await collector;
   } finally {
     for (const signal of STOP_SIGNALS) Deno.removeSignalListener(signal, onInterrupt);
     await store.close().catch(() => {});
