@@ -25,6 +25,7 @@ import type { MemoryHostPolicyOptions } from "./memory_host_policy.ts";
 import { MemoryPolicy } from "./_memory_policy.ts";
 import { resolveOptions } from "./_policy_options.ts";
 import { GRANT, REGRANT, RELEASE, ROBOTS } from "./_redis_policy_scripts.ts";
+import { RedisPermit, type Settings } from "./_redis_permit.ts";
 import { connectRedis, crawlPrefix, type RedisClient } from "../_redis_client.ts";
 import { finiteAtLeastZero, finitePositive } from "../_option_checks.ts";
 import { TrawlError } from "../trawl_error.ts";
@@ -75,27 +76,6 @@ export interface RedisHostPolicyOptions extends Omit<MemoryHostPolicyOptions, "n
    * later than the rest. @default {100}
    */
   firstSendSlackMs?: number;
-}
-
-/** A permit of this policy: the local one plus its id in Redis. */
-class RedisPermit implements HostPermit {
-  released = false;
-  constructor(
-    readonly host: string,
-    readonly kind: HostPermit["kind"],
-    readonly local: HostPermit,
-    public id: string,
-    public grantMs: number,
-  ) {}
-}
-
-/** The validated settings beyond the memory policy's. */
-interface Settings {
-  permitTtlMs: number;
-  pollMs: number;
-  idleMs: number;
-  sendSlackMs: number;
-  firstSendSlackMs: number;
 }
 
 type Runner = (...args: (string | number)[]) => Promise<number[]>;
