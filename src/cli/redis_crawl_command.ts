@@ -147,7 +147,8 @@ export async function runRedisCrawlCommand(command: CrawlCommand): Promise<numbe
     await collector;
     if (collectorError !== null) throw collectorError;
   } catch (error) {
-    say(`trawl: fatal: ${oneLine(error)}\n`);
+    // A Redis failure outside the store's own calls (the crawl's meta keys) reads the same.
+    say(`trawl: fatal: ${oneLine(store.explain(error))}\n`);
     status = 1;
     abort.abort(error);
     await collector;

@@ -80,6 +80,8 @@ export interface RedisFrontierStore extends FrontierStore {
   readonly prefix: string;
   /** The connection (shared with whoever needs the crawl's other keys). */
   readonly redis: Redis;
+  /** A failure of this connection as `STORE_UNAVAILABLE` once it gave up on Redis; else as is. */
+  explain(error: unknown): unknown;
 }
 
 /** URLs remembered as seen before the memory is given back (about 100 MB). */
@@ -279,12 +281,24 @@ class RedisStore implements RedisFrontierStore {
 
   async addScopeKeys(keys: readonly string[]): Promise<void> {
     if (this.#closed) throw closedError();
-    if (keys.length > 0) await this.redis.sadd(this.prefix + "scope", ...keys);
+    try {
+      if (keys.length > 0) await this.redis.sadd(this.prefix + "scope", ...keys);
+    } catch (error) {
+      throw this.explain(error);
+    }
   }
 
   async scopeKeys(): Promise<string[]> {
     if (this.#closed) throw closedError();
-    return await this.redis.smembers(this.prefix + "scope");
+    try {
+      return await this.redis.smembers(this.prefix + "scope");
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  explain(error: unknown): unknown {
+    return this.#client.explain(error);
   }
 
   async close(): Promise<void> {
