@@ -22,6 +22,21 @@ async function finish(child: Deno.ChildProcess): Promise<{ code: number; stderr:
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Wait until crawl `name` has `done` URLs done (a random moment of the crawl); its counters. */
+async function whenDone(url: string, name: string, done: number): Promise<Record<string, string>> {
+  const client = new Redis(url);
+  try {
+    let n: Record<string, string> = {};
+    while (Number(n.done ?? 0) < done) {
+      await sleep(5);
+      n = await client.hgetall(`trawl:{${name}}:n`);
+    }
+    return n;
+  } finally {
+    client.disconnect();
+  }
+}
+
 async function setup(pages: number) {
   const redis = await startRedisServer({ appendOnly: true });
   const abort = new AbortController();
@@ -62,10 +77,7 @@ Deno.test("redis faults: redis-server restarted mid-crawl: workers pause, reconn
   try {
     const workers = [0, 1].map(() => spawn(["crawl", t.seeds, ...t.flags("restart")]));
     const collector = spawn([...t.collect("restart"), "--quiet"]);
-    await sleep(1500 + Math.random() * 1000);
-    const client = new Redis(t.redis.url);
-    const n = await client.hgetall("trawl:{restart}:n");
-    client.disconnect();
+    const n = await whenDone(t.redis.url, "restart", 50 + Math.floor(Math.random() * 300));
     assert.ok(Number(n.queued) + Number(n.leased) > 0, "restarted mid-crawl");
     await t.redis.restart(500);
     for (const w of workers) {
@@ -90,7 +102,7 @@ Deno.test("redis faults: Redis gone past --redis-timeout: one-line error; rerun 
       "-o",
       `${t.dir}/all.jsonl`,
     ]);
-    await sleep(1200 + Math.random() * 500);
+    await whenDone(t.redis.url, "gone", 50 + Math.floor(Math.random() * 300));
     await t.redis.stop();
     const gone = await finish(worker);
     assert.equal(gone.code, 1, gone.stderr);
