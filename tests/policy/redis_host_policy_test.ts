@@ -10,6 +10,7 @@ let crawls = 0;
 runHostPolicyContract(
   "redis",
   (config) => createRedisHostPolicy({ ...config, url: server.url, crawl: `p${++crawls}` }),
+  { settleMs: 100 },
 );
 
 Deno.test("redis host policy: two policies of one crawl share the cap and the gap", async () => {
