@@ -16,6 +16,7 @@ const BENCHES = [
   "frontier_memory_bench.ts",
   "durable_bench.ts",
   "recrawl_bench.ts",
+  "redis_bench.ts",
 ];
 const sections: string[] = [
   "# Benchmark results",

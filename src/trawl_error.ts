@@ -60,6 +60,8 @@ export const ERROR_CODES = [
   "SINK_ERROR",
   // parse / worker pool (appended)
   "EXTRACT_MEMORY",
+  // shared stores (appended)
+  "STORE_UNAVAILABLE",
 ] as const;
 
 /** One of trawl's stable error codes (see {@linkcode ERROR_CODES}). */

@@ -370,8 +370,15 @@ async function realPath(path: string): Promise<string | null> {
   }
 }
 
-/** `"<bytes> bytes, sha256 <hex of the first MiB>"`: enough to see a seed file that changed. */
-async function fingerprint(path: string): Promise<string> {
+/**
+ * `"<bytes> bytes, sha256 <hex of the first MiB>"`: enough to see a seed file that changed.
+ *
+ * @example Compare two seed files
+ * ```ts ignore
+ * const same = (await fingerprint("a.txt")) === (await fingerprint("b.txt"));
+ * ```
+ */
+export async function fingerprint(path: string): Promise<string> {
   const file = await Deno.open(path);
   try {
     const head = new Uint8Array(2 ** 20);

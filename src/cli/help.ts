@@ -7,6 +7,7 @@
 
 import { CRAWL_DEFAULTS, type CrawlOptions } from "../crawl_options.ts";
 import { DEFAULT_FORMAT } from "./parse_flags.ts";
+import { REDIS_FLAG_DEFAULTS } from "./_redis_flags.ts";
 
 /**
  * How `--help` shows an option's default: a number or string as is, `Infinity`
@@ -172,6 +173,23 @@ const OUTPUT: Row[] = [
   ["-h, --help", "show this help", null],
 ];
 
+const DISTRIBUTED: Row[] = [
+  ["    --redis URL", "be one worker of a crawl kept in Redis", null],
+  ["", "(redis://HOST:PORT/DB); the seed file may be left out", null],
+  ["    --crawl NAME", "the crawl's name; every worker gives the same flags", null],
+  [
+    "    --lease-ms MS",
+    "a worker silent this long loses its URLs to others",
+    String(REDIS_FLAG_DEFAULTS.leaseMs),
+  ],
+  [
+    "    --redis-timeout S",
+    "give up after Redis is unreachable this long, s",
+    String(REDIS_FLAG_DEFAULTS.timeoutMs / 1000),
+  ],
+  ["    --json", "status: print JSON", null],
+];
+
 /**
  * What `trawl --help` prints.
  *
@@ -186,6 +204,9 @@ export const HELP = `trawl: a polite, fast web crawler.
 
 Usage:
   deno run -A cli.ts crawl <urls.txt | -> [options]
+  deno run -A cli.ts crawl [urls.txt] --redis URL --crawl NAME [options]   (one worker)
+  deno run -A cli.ts collect --redis URL --crawl NAME -o FILE [--format F]
+  deno run -A cli.ts status --redis URL --crawl NAME [--json]
 
 Reads seed URLs (one per line; blank lines and # comments skipped; "-" reads stdin),
 fetches them, parses each page in a sandboxed worker, and writes exactly one record
@@ -206,6 +227,13 @@ ${table(EXTRACTING)}
 
 Output:
 ${table(OUTPUT)}
+
+Distributed crawls (one Redis, any number of workers on any machines):
+${table(DISTRIBUTED)}
+A worker stores each URL's record in Redis with its ack (exactly once, whatever workers
+die); "collect" writes them to FILE, resumes after a kill without loss or repeats, and
+exits once the crawl is complete; a worker given -o collects itself. "status" shows
+queued / leased / done / failed, live workers, the rate and the busiest hosts.
 
 Each record: id (stable per URL), url, finalUrl, status, depth, title, fetchedAt, ms,
 bytes, error ({code, message} or null) and data (the --select fields or the

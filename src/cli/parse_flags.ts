@@ -12,6 +12,13 @@ import { parseArgs } from "node:util";
 import { TrawlError } from "../trawl_error.ts";
 import { parseDuration } from "../duration.ts";
 import { type CrawlOptions, type CrawlScope, resolveCrawlOptions } from "../crawl_options.ts";
+import {
+  type CollectCommand,
+  parseRedisCommand,
+  type RedisTarget,
+  redisTarget,
+  type StatusCommand,
+} from "./_redis_flags.ts";
 
 /** Output formats. */
 export type OutputFormat = "jsonl" | "json" | "csv";
@@ -33,7 +40,7 @@ export type CliCommand =
   | { kind: "help" }
   | {
     kind: "crawl";
-    /** Seed file path, or `"-"` for stdin. */
+    /** Seed file path, `"-"` for stdin, `""` for none (a worker joining a Redis crawl). */
     input: string;
     /** Options for `crawl()`: the flags given (checked), plus `robots` and `allowPrivate`. */
     options: CrawlOptions;
@@ -57,7 +64,11 @@ export type CliCommand =
     changedOnly: boolean;
     /** The cookies.txt file loaded before the crawl and saved after it (`--cookies`); `null` for none. */
     cookiesFile: string | null;
-  };
+    /** A worker of a distributed crawl (`--redis`, `--crawl`); `null` for a local crawl. */
+    redis: RedisTarget | null;
+  }
+  | CollectCommand
+  | StatusCommand;
 
 /**
  * The flag that sets each crawl option; `null` for the options only a program can
@@ -169,6 +180,11 @@ const FLAGS = {
   recrawl: { type: "boolean" },
   "changed-only": { type: "boolean" },
   "min-age": { type: "string" },
+  redis: { type: "string" },
+  crawl: { type: "string" },
+  "lease-ms": { type: "string" },
+  "redis-timeout": { type: "string" },
+  json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -204,8 +220,14 @@ export function parseFlags(args: string[]): CliCommand {
   const v = parsed.values;
   const [command, input, ...extra] = parsed.positionals;
   if (v.help || command === undefined || command === "help") return { kind: "help" };
-  if (command !== "crawl") throw usage(`unknown command '${command}': the command is 'crawl'`);
-  if (input === undefined) {
+  if (command === "collect" || command === "status") {
+    return parseRedisCommand(command, v, parsed.positionals.slice(1));
+  }
+  if (command !== "crawl") {
+    throw usage(`unknown command '${command}': the commands are crawl, collect and status`);
+  }
+  const redis = redisTarget(v);
+  if (input === undefined && redis === null) {
     throw usage(
       "crawl needs a seed file: 'crawl urls.txt' (one URL per line) or 'crawl -' for stdin",
     );
@@ -267,6 +289,10 @@ export function parseFlags(args: string[]): CliCommand {
   }
   const out = nonEmpty("--out", v.out) ?? null;
   const state = nonEmpty("--state", v.state) ?? null;
+  if (redis !== null && (state !== null || v.fresh)) {
+    throw usage("--state and --fresh are for a local crawl; with --redis the state is in Redis");
+  }
+  if (v.json) throw usage("--json belongs to the status command");
   if (v.fresh && state === null) {
     throw usage("--fresh discards a state file: give it with --state FILE");
   }
@@ -291,7 +317,7 @@ export function parseFlags(args: string[]): CliCommand {
   }
   return {
     kind: "crawl",
-    input,
+    input: input ?? "",
     options,
     format,
     out,
@@ -303,6 +329,7 @@ export function parseFlags(args: string[]): CliCommand {
     recrawl: v.recrawl ?? false,
     changedOnly: v["changed-only"] ?? false,
     cookiesFile: nonEmpty("--cookies", v.cookies) ?? null,
+    redis,
   };
 }
 

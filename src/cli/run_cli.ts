@@ -7,6 +7,9 @@
 import { HELP } from "./help.ts";
 import { parseFlags } from "./parse_flags.ts";
 import { runCrawlCommand, say } from "./crawl_command.ts";
+import { runRedisCrawlCommand } from "./redis_crawl_command.ts";
+import { runCollectCommand } from "./collect_command.ts";
+import { runStatusCommand } from "./status_command.ts";
 
 /**
  * Run the command line `args`; resolves to the exit status: 0 success, 1 a fatal
@@ -31,5 +34,8 @@ export async function runCli(args: string[]): Promise<number> {
     await Deno.stdout.write(new TextEncoder().encode(HELP));
     return 0;
   }
+  if (command.kind === "collect") return await runCollectCommand(command);
+  if (command.kind === "status") return await runStatusCommand(command);
+  if (command.redis !== null) return await runRedisCrawlCommand(command);
   return await runCrawlCommand(command);
 }

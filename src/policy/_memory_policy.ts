@@ -74,7 +74,7 @@ export class MemoryPolicy implements MemoryHostPolicy {
       });
     this.#limiters = o.perHostReservoir === null && o.globalReservoir === null
       ? null
-      : new RateLimiters(o.perHostReservoir, o.globalReservoir, closedError);
+      : new RateLimiters(o.perHostReservoir, o.globalReservoir, closedError, o.limiterOptions);
     this.#perHostWindowMs = o.perHostReservoir?.intervalMs ?? 0;
   }
 

@@ -40,6 +40,8 @@ export interface ResolvedOptions {
   globalReservoir: { amount: number; intervalMs: number } | null;
   onEvent: ((e: BackoffEvent | PolitenessEvent) => void) | null;
   now: () => number;
+  /** Extra Bottleneck options for the limiters (Redis clustering, from the Redis policy). */
+  limiterOptions?: Readonly<Record<string, unknown>>;
 }
 
 function object<T>(name: string, value: unknown): T {

@@ -61,14 +61,23 @@ export class RateLimiters {
   /** After the global reservoir was found empty, how long until a refill may be seen, ms. */
   readonly globalRetryMs: number;
 
-  /** Limiters for the given reservoirs (`null` for none); `closedError` rejects waits on close. */
-  constructor(perHost: Reservoir | null, global: Reservoir | null, closedError: () => unknown) {
+  /**
+   * Limiters for the given reservoirs (`null` for none); `closedError` rejects waits on
+   * close; `extra` joins the global limiter's options (Redis clustering: one reservoir
+   * shared by every process).
+   */
+  constructor(
+    perHost: Reservoir | null,
+    global: Reservoir | null,
+    closedError: () => unknown,
+    extra: Readonly<Record<string, unknown>> = {},
+  ) {
     // The group's own clean-up judges a limiter idle by its last `schedule`, which
     // `tryTake` does not use: the policy deletes a host's limiter itself (`forget`).
     this.#group = perHost
       ? new Bottleneck.Group({ ...limiterOptions(perHost), timeout: 2 ** 30 })
       : null;
-    this.#global = global ? new Bottleneck(limiterOptions(global)) : null;
+    this.#global = global ? new Bottleneck({ ...limiterOptions(global), ...extra }) : null;
     this.#closedError = closedError;
     this.hostRetryMs = perHost ? heartbeatMs(perHost) : 0;
     this.globalRetryMs = global ? heartbeatMs(global) : 0;

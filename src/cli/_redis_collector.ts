@@ -1,0 +1,168 @@
+/**
+ * The collector of a distributed crawl: reads the crawl's `records` stream in
+ * Redis (each URL's record, stored once with its ack) and appends it to a file
+ * in any output format, exactly once across kills and restarts.
+ *
+ * Durability, as in the `--state` crawl: the file is synced up to a byte
+ * offset, then that offset and the id of the last stream entry written before
+ * it are stored in Redis in one `HSET` (key `collect:<absolute path>`). A
+ * restarted collector cuts the file back to the stored offset and reads the
+ * stream after the stored id: what was written after the last commit is
+ * written again, once. It ends when the crawl is complete and the stream holds
+ * nothing after what it wrote.
+ *
+ * @module
+ */
+
+import type { Redis } from "ioredis";
+import { createFileSink } from "../sinks/file_sink.ts";
+import { textFormat } from "../sinks/create_sink.ts";
+import type { CrawlRecord } from "../types.ts";
+import { TrawlError } from "../trawl_error.ts";
+import type { OutputFormat } from "./parse_flags.ts";
+import { isComplete } from "./_redis_crawl_meta.ts";
+
+/** Defaults of {@linkcode CollectOptions}. */
+export const COLLECT_DEFAULTS = Object.freeze({ commitMs: 250, batch: 1000, pollMs: 100 });
+
+/**
+ * Options for {@linkcode collectRecords}.
+ *
+ * @example JSON lines into all.jsonl
+ * ```ts
+ * import type { CollectOptions } from "./_redis_collector.ts";
+ *
+ * const options: CollectOptions = { out: "all.jsonl", format: "jsonl" };
+ * ```
+ */
+export interface CollectOptions {
+  /** The output file. */
+  out: string;
+  /** Its format. */
+  format: OutputFormat;
+  /** CSV columns (the crawl's `--select` names). @default {undefined} */
+  columns?: string[];
+  /** Stop (after a commit) when aborted. @default {undefined} */
+  signal?: AbortSignal;
+  /** How often the file is synced and its offset committed, ms. @default {250} */
+  commitMs?: number;
+  /** Told the count after each batch. @default {undefined} */
+  onProgress?: (written: number) => void;
+}
+
+/** What {@linkcode collectRecords} did. */
+export interface CollectResult {
+  /** Records written by this run. */
+  written: number;
+  /** The output was complete already (an earlier run finished it). */
+  alreadyComplete: boolean;
+  /** The crawl was complete and everything is in the file (not stopped by the signal). */
+  complete: boolean;
+}
+
+/**
+ * Collect the records of the crawl under `prefix` into `options.out`. Use a
+ * connection of its own (nothing else waits behind its reads).
+ *
+ * @example Collect until the crawl is over
+ * ```ts ignore
+ * import { Redis } from "ioredis";
+ * import { collectRecords } from "./_redis_collector.ts";
+ *
+ * const redis = new Redis("redis://127.0.0.1:6379/0");
+ * await collectRecords(redis, "trawl:{docs}:", { out: "all.jsonl", format: "jsonl" });
+ * redis.disconnect();
+ * ```
+ */
+export async function collectRecords(
+  redis: Redis,
+  prefix: string,
+  options: CollectOptions,
+): Promise<CollectResult> {
+  const path = await Deno.realPath(dirOf(options.out)) + "/" + baseOf(options.out);
+  const key = `${prefix}collect:${path}`;
+  const state = await redis.hgetall(key);
+  if (state.done === "1") return { written: 0, alreadyComplete: true, complete: true };
+  const offset = Number(state.offset ?? 0);
+  let last = state.last ?? "0-0";
+  const file = await Deno.open(options.out, { write: true, create: true });
+  const size = (await file.stat()).size;
+  if (size < offset) {
+    file.close();
+    throw new TrawlError(
+      "INVALID_OPTION",
+      `-o ${options.out} holds ${size} bytes, fewer than the ${offset} Redis says were ` +
+        `collected: it was changed since; restore it, or collect into another file`,
+    );
+  }
+  await file.truncate(offset);
+  await file.seek(offset, Deno.SeekMode.Start);
+  const sink = createFileSink(
+    file,
+    textFormat(options.format, { columns: options.columns, resume: offset > 0 }),
+    { offset },
+  );
+  const commitMs = options.commitMs ?? COLLECT_DEFAULTS.commitMs;
+  let written = 0;
+  let committed = { offset, last };
+  let lastCommit = performance.now();
+  const commit = async () => {
+    if (sink.offset === committed.offset && last === committed.last) return;
+    await sink.sync();
+    await redis.hset(key, "offset", String(sink.offset), "last", last);
+    committed = { offset: sink.offset, last };
+    lastCommit = performance.now();
+  };
+  let complete = false;
+  try {
+    while (!options.signal?.aborted) {
+      const over = await isComplete(redis, prefix);
+      const entries = await redis.xrange(
+        prefix + "records",
+        `(${last}`,
+        "+",
+        "COUNT",
+        COLLECT_DEFAULTS.batch,
+      );
+      for (const [id, fields] of entries) {
+        await sink.write(JSON.parse(fields[1]) as CrawlRecord);
+        last = id;
+        written++;
+      }
+      if (entries.length > 0) options.onProgress?.(written);
+      if (performance.now() - lastCommit >= commitMs) await commit();
+      if (entries.length === 0) {
+        if (over) {
+          complete = true;
+          break;
+        }
+        await sleep(COLLECT_DEFAULTS.pollMs, options.signal);
+      }
+    }
+    await commit();
+  } finally {
+    await sink.close();
+  }
+  if (complete) await redis.hset(key, "offset", String(sink.offset), "last", last, "done", "1");
+  return { written, alreadyComplete: false, complete };
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
+
+function dirOf(path: string): string {
+  return path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
+}
+
+function baseOf(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}

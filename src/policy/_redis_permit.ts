@@ -1,0 +1,48 @@
+/**
+ * The permit of the Redis host policy and the policy's own settings
+ * (`redis_host_policy.ts`).
+ *
+ * @module
+ */
+
+import type { HostPermit } from "./host_policy.ts";
+
+/**
+ * A permit of the Redis policy: the local one plus its id in Redis.
+ *
+ * @example Wrap a local permit granted at Redis time 1000
+ * ```ts
+ * import { RedisPermit } from "./_redis_permit.ts";
+ *
+ * const local = { host: "a.test", kind: "page" } as const;
+ * const permit = new RedisPermit("a.test", "page", local, "owner/1", 1000);
+ * ```
+ */
+export class RedisPermit implements HostPermit {
+  released = false;
+  constructor(
+    readonly host: string,
+    readonly kind: HostPermit["kind"],
+    readonly local: HostPermit,
+    public id: string,
+    public grantMs: number,
+  ) {}
+}
+
+/**
+ * The validated settings beyond the memory policy's.
+ *
+ * @example The defaults
+ * ```ts
+ * import type { Settings } from "./_redis_permit.ts";
+ *
+ * const s: Settings = { permitTtlMs: 120_000, pollMs: 100, idleMs: 60_000, sendSlackMs: 20, firstSendSlackMs: 100 };
+ * ```
+ */
+export interface Settings {
+  permitTtlMs: number;
+  pollMs: number;
+  idleMs: number;
+  sendSlackMs: number;
+  firstSendSlackMs: number;
+}
