@@ -79,6 +79,7 @@ Deno.test("depth: links go in at depth+1 and stop past maxDepth (default 0)", as
   assert.equal((await f.addLinks(1, links("http://a.com/2"))).added, 1);
   assert.deepEqual(await f.addLinks(2, links("http://a.com/3", "junk:")), {
     added: 0,
+    nofollow: 0,
     duplicate: 0,
     outOfScope: 0,
     excluded: 0,
