@@ -36,6 +36,10 @@ import type { CrawlRecord } from "./types.ts";
 import { CrawlEngine } from "./crawl/_engine.ts";
 import { UrlPipeline } from "./crawl/_url_pipeline.ts";
 import type { Seed, SeedSource } from "./crawl/_seed_pump.ts";
+import { createWorkerPool } from "./parse/worker_pool.ts";
+import type { ParsedSitemap } from "./sitemaps/parse_sitemap.ts";
+import { SITEMAP_LIMITS, sitemapSeeds } from "./sitemaps/sitemap_seeds.ts";
+import type { SitemapJob } from "./sitemaps/_sitemap_job.ts";
 
 export type { CrawlOptions, CrawlScope } from "./crawl_options.ts";
 export type { Seed } from "./crawl/_seed_pump.ts";
@@ -249,6 +253,33 @@ class Crawl implements CrawlRun {
       : null;
     // The pipeline and the engine call each other: the engine is made right after.
     const engine: { current?: CrawlEngine } = {};
+    // Sitemaps: parsed in a worker of their own, made when the first one is read.
+    let sitemapPool: ReturnType<typeof createWorkerPool<SitemapJob, ParsedSitemap>> | null = null;
+    const lastmods = new Map<string, string>();
+    const seeds = sitemapSeeds(this.#seeds, {
+      fetch: (url) =>
+        fetcher.fetch(url, {
+          signal,
+          anyContentType: true,
+          maxBytes: SITEMAP_LIMITS.maxBytes,
+        }),
+      robots: robots === null ? null : {
+        allowed: (url) => robots.check(url, { signal }),
+        sitemaps: (url) => robots.sitemaps(url, { signal }),
+      },
+      parse: (url, body) => {
+        sitemapPool ??= createWorkerPool<SitemapJob, ParsedSitemap>(
+          new URL("./sitemaps/_sitemap_job.ts", import.meta.url),
+          { exportName: "parseSitemapJob", workers: 1, name: "sitemaps" },
+        );
+        return sitemapPool.run({ url, body }, { signal, transfer: [body.buffer as ArrayBuffer] });
+      },
+      output: (record) => engine.current!.output(record),
+      claim: (key) => frontier.claim(key),
+      lastmod: (url, lastmod) => lastmods.set(url, lastmod),
+      stopping: () => engine.current!.stopping,
+      named: (url) => guard.allowAddressesOf(url).catch(() => {}),
+    }, { discover: o.sitemaps, sitemaps: o.sitemapUrls });
     const pipeline = new UrlPipeline({
       frontier,
       policy,
@@ -259,12 +290,13 @@ class Crawl implements CrawlRun {
       history: o.history ?? null,
       minAgeMs: o.minAgeMs,
       ignoreNofollow: o.ignoreNofollow,
+      lastmod: (url) => lastmods.get(url),
       signal,
       emit,
       notify: () => engine.current!.notify(),
       backlog: (bytes) => engine.current!.backlog(bytes),
     });
-    engine.current = new CrawlEngine(this.#seeds, {
+    engine.current = new CrawlEngine(seeds, {
       frontier,
       policy,
       pool,
@@ -288,7 +320,7 @@ class Crawl implements CrawlRun {
         }
       },
       close: async () => {
-        await Promise.allSettled([fetcher.close(), pool.close()]);
+        await Promise.allSettled([fetcher.close(), pool.close(), sitemapPool?.close()]);
         if (ownPolicy) await policy.close();
         if (ownStore) await frontier.close();
       },

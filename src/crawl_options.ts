@@ -186,6 +186,14 @@ export interface CrawlOptions {
    * (`--ignore-nofollow`); by default they are honoured. @default {false}
    */
   ignoreNofollow?: boolean;
+  /**
+   * Read every seed origin's sitemaps (robots.txt `Sitemap:` lines, else
+   * `/sitemap.xml`) and crawl the pages they list as seeds (`--sitemaps`).
+   * @default {false}
+   */
+  sitemaps?: boolean;
+  /** Sitemaps to read first, their pages crawled as seeds (`--sitemap URL`, repeatable). @default {[]} */
+  sitemapUrls?: readonly string[];
   /** Obey robots.txt (`--no-robots` turns it off). @default {true} */
   robots?: boolean;
   /** Let followed links and redirects reach private, loopback and metadata addresses (`--allow-private`). @default {false} */
@@ -301,6 +309,8 @@ export const CRAWL_DEFAULTS: ResolvedCrawlOptions = Object.freeze(
     cookies: true,
     cookieJar: undefined,
     ignoreNofollow: false,
+    sitemaps: false,
+    sitemapUrls: Object.freeze([]),
     robots: true,
     allowPrivate: false,
     store: undefined,
@@ -451,6 +461,17 @@ const CHECKS: { [K in keyof CrawlOptions]-?: Check<CrawlOptions[K]> } = {
   cookies: boolean,
   cookieJar: implementing<CookieJar>("CookieJar", { cookieHeader: true, store: true }),
   ignoreNofollow: boolean,
+  sitemaps: boolean,
+  sitemapUrls: (name, value) => {
+    const urls = strings(name, value);
+    for (const url of urls) {
+      const parsed = URL.parse(url);
+      if (parsed?.protocol !== "http:" && parsed?.protocol !== "https:") {
+        throw new RangeError(`${name} must be http(s) URLs: received ${show(url)}`);
+      }
+    }
+    return urls;
+  },
   robots: boolean,
   allowPrivate: boolean,
   store: implementing<FrontierStore>("FrontierStore", STORE_METHODS),

@@ -62,6 +62,10 @@ export const ERROR_CODES = [
   "EXTRACT_MEMORY",
   // shared stores (appended)
   "STORE_UNAVAILABLE",
+  // sitemaps
+  "SITEMAP_TOO_LARGE",
+  "SITEMAP_TOO_MANY_URLS",
+  "SITEMAP_INVALID",
 ] as const;
 
 /** One of trawl's stable error codes (see {@linkcode ERROR_CODES}). */

@@ -227,6 +227,10 @@ export interface CrawlRecord {
   invalid?: FieldIssue[];
   /** Against the previous run, when the crawl keeps a page history (`--state`); else absent. */
   change?: RecordChange;
+  /** `"sitemap"` for the record of a sitemap (`--sitemaps`); absent for pages. */
+  kind?: "sitemap";
+  /** A page listed in a sitemap: its `<lastmod>` there, as written. Absent otherwise. */
+  lastmod?: string;
   /**
    * The page asks not to be indexed (`<meta name="robots" content="noindex">`): its
    * `data` is not extracted (`null`) unless nofollow rules are ignored. Absent otherwise.
@@ -253,6 +257,8 @@ export interface FetchPageOptions {
   maxBytes?: number;
   /** Keep the first `maxBytes` of a longer body instead of failing with `TOO_LARGE`. @default {false} */
   truncate?: boolean;
+  /** Read the body whatever its content type (a sitemap). @default {false} */
+  anyContentType?: boolean;
 }
 
 /**

@@ -72,6 +72,8 @@ const FETCHING: Row[] = [
   ["    --cookies FILE", "load cookies from FILE (Netscape cookies.txt, as curl", null],
   ["", "and wget write it) and save the jar there at the end", null],
   ["    --no-cookies", "keep no cookies (by default a jar per crawl)", "kept"],
+  ["    --sitemaps", "also crawl the pages of each seed site's sitemaps", "off"],
+  ["    --sitemap URL", "read this sitemap and crawl its pages (repeatable)", null],
   ["    --ignore-nofollow", "follow rel=nofollow links, extract noindex pages", "honoured"],
   [
     "    --no-robots",

@@ -41,6 +41,8 @@ export interface PipelineParts {
   minAgeMs: number;
   /** Follow nofollow links and extract noindex pages anyway. */
   ignoreNofollow: boolean;
+  /** The `<lastmod>` a sitemap gave the URL, if any. */
+  lastmod(url: string): string | undefined;
   /** The crawl's signal: aborting it ends every request as `ABORTED`. */
   signal: AbortSignal;
   emit(event: CrawlEvent): void;
@@ -168,6 +170,8 @@ export class UrlPipeline {
       if (slot.permit !== null) await p.policy.release(slot.permit, { status: null, unused: true });
     }
     record.ms = Math.round(performance.now() - started);
+    const lastmod = p.lastmod(url);
+    if (lastmod !== undefined) record.lastmod = lastmod;
     const onAck = p.history === null
       ? undefined
       : await this.#revisited(record, result, memo, outlinks, hash);

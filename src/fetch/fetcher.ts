@@ -221,13 +221,14 @@ class TrawlFetcher implements Fetcher {
     let headers = this.#o.headers;
     try {
       const robots = options.kind === "robots";
-      if (options.maxBytes !== undefined || options.truncate !== undefined || robots) {
+      const anyType = robots || options.anyContentType === true;
+      if (options.maxBytes !== undefined || options.truncate !== undefined || anyType) {
         limits = {
           ...limits,
           maxBytes: integerAtLeast("maxBytes", options.maxBytes ?? limits.maxBytes, 0),
           truncate: options.truncate === true,
           // robots.txt is read whatever type it is served as (RFC 9309 asks for none).
-          allowContentType: robots ? undefined : limits.allowContentType,
+          allowContentType: anyType ? undefined : limits.allowContentType,
         };
       }
       if (options.headers !== undefined) headers = mergeHeaders(headers, options.headers);

@@ -177,6 +177,8 @@ export interface FetchOptions {
    * whatever its content type (`allowContentType` does not apply). @default {"page"}
    */
   kind?: "page" | "robots";
+  /** Read the body whatever its content type (`allowContentType` does not apply): a sitemap. @default {false} */
+  anyContentType?: boolean;
   /**
    * A permit already held: taken (`permit` set to `null`) for the first request
    * when its host matches, instead of acquiring one. @default {undefined}

@@ -52,9 +52,11 @@ export interface ParsedRobots {
   readonly crawlDelaySeconds: number | undefined;
   /** Which groups applied: ours, `*`, or none. */
   readonly group: "specific" | "global" | "none";
+  /** The `Sitemap:` URLs, in order (they belong to no group). */
+  readonly sitemaps: readonly string[];
 }
 
-function parseGroups(text: string): Group[] {
+function parseGroups(text: string, sitemaps: string[] = []): Group[] {
   const groups: Group[] = [];
   let current: Group | null = null;
   let inRules = false;
@@ -79,6 +81,8 @@ function parseGroups(text: string): Group[] {
       inRules = true;
       const pattern = compilePattern(value);
       if (pattern !== null) current.rules.push({ allow: key === "allow", pattern, line: i + 1 });
+    } else if (key === "sitemap") {
+      if (value !== "") sitemaps.push(value);
     } else if (key === "crawl-delay") {
       const seconds = value === "" ? NaN : Number(value);
       if (current !== null && current.crawlDelaySeconds === undefined) {
@@ -94,7 +98,8 @@ function parseGroups(text: string): Group[] {
  * does not matter).
  */
 export function parseRobots(text: string, token: string): ParsedRobots {
-  const groups = parseGroups(text);
+  const sitemaps: string[] = [];
+  const groups = parseGroups(text, sitemaps);
   const ours = token.toLowerCase();
   let chosen = groups.filter((g) => g.agents.includes(ours));
   let group: ParsedRobots["group"] = "specific";
@@ -112,5 +117,6 @@ export function parseRobots(text: string, token: string): ParsedRobots {
     },
     crawlDelaySeconds,
     group,
+    sitemaps,
   };
 }

@@ -315,6 +315,15 @@ export function createRobotsCache(fetchPage: FetchPage, options: RobotsOptions):
       }
       return verdict(rules, where.key);
     },
+    async sitemaps(url, checkOptions = {}) {
+      const origin = parseHttpUrl(url).origin;
+      const signal = checkOptions.signal;
+      let rules = rulesFor(origin, checkOptions.permit);
+      if (rules instanceof Promise) {
+        rules = await abortable(rules, signal, () => aborted(url, signal!));
+      }
+      return rules.kind === "parsed" ? rules.robots.sitemaps : [];
+    },
     peek(url) {
       const where = locate(url);
       if (where === null) return { ...robotsTxt };

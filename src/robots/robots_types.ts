@@ -180,4 +180,9 @@ export interface RobotsCache {
    * Throws like {@linkcode RobotsCache.check} for bad URLs.
    */
   peek(url: string): RobotsVerdict | undefined;
+  /**
+   * The `Sitemap:` URLs of `url`'s origin (fetching its robots.txt if needed, as
+   * `check` does); empty when robots.txt names none or could not be read.
+   */
+  sitemaps(url: string, options?: RobotsCheckOptions): Promise<readonly string[]>;
 }

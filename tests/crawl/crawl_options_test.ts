@@ -146,6 +146,12 @@ const BAD: Record<keyof CrawlOptions, Bad[]> = {
   envProxy: [["yes", TypeError, /^envProxy must be a boolean: received "yes"$/]],
   cookies: [[0, TypeError, /^cookies must be a boolean: received 0$/]],
   ignoreNofollow: [[1, TypeError, /^ignoreNofollow must be a boolean: received 1$/]],
+  sitemaps: [["yes", TypeError, /^sitemaps must be a boolean: received "yes"$/]],
+  sitemapUrls: [[
+    ["ftp://x/s.xml"],
+    RangeError,
+    /^sitemapUrls must be http\(s\) URLs: received "ftp:\/\/x\/s\.xml"$/,
+  ]],
   cookieJar: [[{ store() {} }, TypeError, /^cookieJar must be a CookieJar .*without cookieHeader/]],
   robots: [["no", TypeError, /^robots must be a boolean: received "no"$/]],
   allowPrivate: [[1, TypeError, /^allowPrivate must be a boolean: received 1$/]],
@@ -264,6 +270,8 @@ Deno.test("crawl options: defaults come from CRAWL_DEFAULTS and match the docume
       cookies: true,
       cookieJar: undefined,
       ignoreNofollow: false,
+      sitemaps: false,
+      sitemapUrls: [],
       robots: true,
       allowPrivate: false,
       store: undefined,
@@ -352,6 +360,7 @@ Deno.test("help: shows every flag and each default read from CRAWL_DEFAULTS", ()
     "extractModule",
     "allowExtractorImports",
     "cookieJar",
+    "sitemapUrls",
   ]);
   for (const [option, flag] of Object.entries(OPTION_FLAGS)) {
     if (flag === null) continue;
@@ -363,6 +372,7 @@ Deno.test("help: shows every flag and each default read from CRAWL_DEFAULTS", ()
     else if (option === "envProxy") assert.match(text, /\[used without --proxy\]/);
     else if (option === "cookies") assert.match(text, /\[kept\]/);
     else if (option === "ignoreNofollow") assert.match(text, /\[honoured\]/);
+    else if (option === "sitemaps") assert.match(text, /\[off\]/);
     else if (option === "maxIdleSockets") assert.match(text, /\[2 x --concurrency\]/);
     // The parse pool's own default (only with --extract, in extraction processes).
     else if (option === "extractMaxMemoryMb") assert.match(text, /\[512\]/);
