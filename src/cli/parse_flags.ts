@@ -181,7 +181,9 @@ export function parseFlags(args: string[]): CliCommand {
   const v = parsed.values;
   const [command, input, ...extra] = parsed.positionals;
   if (v.help || command === undefined || command === "help") return { kind: "help" };
-  if (command !== "crawl") throw usage(`unknown command '${command}': the command is 'crawl'`);
+  if (command !== "crawl") {
+    throw usage(`unknown command '${command}': the commands are crawl, schedule and jobs`);
+  }
   if (input === undefined) {
     throw usage(
       "crawl needs a seed file: 'crawl urls.txt' (one URL per line) or 'crawl -' for stdin",
