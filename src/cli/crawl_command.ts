@@ -135,7 +135,7 @@ export async function runCrawl(
       ? "stopped"
       : "completed",
     stats: run?.stats.snapshot() ?? null,
-    error: exitCode === 0 ? null : last.replace(/^(\r\x1b\[2K)?trawl: (fatal: )?/, "").trim(),
+    error: exitCode === 0 ? null : last.replace(/^\s*trawl: (fatal: )?/, "").trim(),
   });
   const exit = await crawlCommand(command, runOptions, say, abort, {
     run: (r) => (run = r),

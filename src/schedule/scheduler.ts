@@ -205,7 +205,7 @@ export function createScheduler(jobs: readonly Job[], options: SchedulerOptions 
       hostPolicy: policy,
       signal: active.abort.signal,
       stopSignal: active.stop.signal,
-      say: (text) => say(text.replace(/^(\r\x1b\[2K)?trawl: /gm, prefix)),
+      say: (text) => say(text.replace(/^trawl: /gm, prefix)),
     }).then((row) => {
       slot.active.delete(active);
       if (active.replaced && row.status === "aborted") row.message ??= "replaced by a newer run";
