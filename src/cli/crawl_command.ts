@@ -9,6 +9,8 @@
 import { createCookieJar, type MemoryCookieJar } from "../cookies/cookie_jar.ts";
 import { formatCookiesTxt, parseCookiesTxt } from "../cookies/cookies_txt.ts";
 import { crawl, type CrawlRun } from "../crawl.ts";
+import type { CrawlStatsSnapshot } from "../crawl_stats.ts";
+import type { HostPolicy } from "../policy/host_policy.ts";
 import { createSink, textFormat } from "../sinks/create_sink.ts";
 import { createFileSink, type FileSink } from "../sinks/file_sink.ts";
 import type { Sink } from "../sinks/sink.ts";
@@ -30,6 +32,7 @@ const COMMIT_MS = 250;
 export function say(text: string): void {
   Deno.stderr.writeSync(encoder.encode(text));
 }
+const sayToStderr = say;
 
 /** The parsed `crawl` command line. */
 export type CrawlCommand = Extract<CliCommand, { kind: "crawl" }>;
@@ -48,6 +51,118 @@ export type CrawlCommand = Extract<CliCommand, { kind: "crawl" }>;
  * ```
  */
 export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
+  return (await runCrawl(command)).exitCode;
+}
+
+/**
+ * Options for {@linkcode runCrawl}: what a scheduler injects into a crawl command.
+ *
+ * @example Stop a crawl from outside
+ * ```ts
+ * import type { RunCrawlOptions } from "./crawl_command.ts";
+ *
+ * const stop = new AbortController();
+ * const options: RunCrawlOptions = { stopSignal: stop.signal, handleSignals: false };
+ * ```
+ */
+export interface RunCrawlOptions {
+  /** Aborting ends the crawl at once: requests in flight end `ABORTED`; the state is committed. @default {undefined} */
+  signal?: AbortSignal;
+  /** Aborting stops admitting work: requests in flight finish; the state is committed. @default {undefined} */
+  stopSignal?: AbortSignal;
+  /** The host policy (shared by a scheduler's jobs). @default {the crawl's own, from its flags} */
+  hostPolicy?: HostPolicy;
+  /** Listen to SIGINT/SIGTERM/SIGHUP (the `crawl` command does; a scheduler handles them itself). @default {true} */
+  handleSignals?: boolean;
+  /** Where messages go (each ends with a newline). @default {stderr} */
+  say?: (text: string) => void;
+}
+
+/**
+ * How a crawl command ended.
+ *
+ * @example Read the outcome
+ * ```ts
+ * import type { CrawlCommandResult } from "./crawl_command.ts";
+ *
+ * const line = (r: CrawlCommandResult) => `${r.status}: ${r.stats?.pages ?? 0} pages`;
+ * ```
+ */
+export interface CrawlCommandResult {
+  /** 0 completed (or already complete, or stopped), 1 fatal, 2 usage. */
+  exitCode: number;
+  /** `completed`, `stopped` (gracefully, resumable), `aborted`, `failed` (exit 1 or 2), or `already-complete`. */
+  status: "completed" | "stopped" | "aborted" | "failed" | "already-complete";
+  /** The crawl's stats when it ran, else `null`. */
+  stats: CrawlStatsSnapshot | null;
+  /** The error's one-line message when it failed. */
+  error: string | null;
+}
+
+/**
+ * Run a parsed `crawl` command with injected signals, host policy and message
+ * sink; resolves to how it ended. The `crawl` command is `runCrawl(command)`.
+ *
+ * @example Run a crawl command line from a program
+ * ```ts ignore
+ * import { parseFlags } from "./parse_flags.ts";
+ * import { runCrawl } from "./crawl_command.ts";
+ *
+ * const command = parseFlags(["crawl", "urls.txt", "-o", "out.jsonl", "--quiet"]);
+ * if (command.kind === "crawl") console.log((await runCrawl(command, { handleSignals: false })).status);
+ * ```
+ */
+export async function runCrawl(
+  command: CrawlCommand,
+  runOptions: RunCrawlOptions = {},
+): Promise<CrawlCommandResult> {
+  const out = runOptions.say ?? sayToStderr;
+  /** The last message: the error's, when the command fails (every failure ends with one). */
+  let last = "";
+  const say = (text: string) => {
+    last = text;
+    out(text);
+  };
+  let run: CrawlRun | undefined;
+  let already = false;
+  let stopped = false;
+  const abort = new AbortController();
+  const result = (exitCode: number): CrawlCommandResult => ({
+    exitCode,
+    status: exitCode !== 0
+      ? "failed"
+      : already
+      ? "already-complete"
+      : abort.signal.aborted
+      ? "aborted"
+      : stopped
+      ? "stopped"
+      : "completed",
+    stats: run?.stats.snapshot() ?? null,
+    error: exitCode === 0 ? null : last.replace(/^\s*trawl: (fatal: )?/, "").trim(),
+  });
+  const exit = await crawlCommand(command, runOptions, say, abort, {
+    run: (r) => (run = r),
+    already: () => (already = true),
+    stopped: () => (stopped = true),
+  });
+  return result(exit);
+}
+
+/** What {@linkcode crawlCommand} tells {@linkcode runCrawl} as it goes. */
+interface Observer {
+  run(run: CrawlRun): void;
+  already(): void;
+  stopped(): void;
+}
+
+async function crawlCommand(
+  command: CrawlCommand,
+  runOptions: RunCrawlOptions,
+  say: (text: string) => void,
+  abort: AbortController,
+  observe: Observer,
+): Promise<number> {
   const { input, options, statsFile, quiet } = command;
   if (input !== "-") {
     try {
@@ -72,6 +187,7 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
         recrawl: command.recrawl,
       });
       if (opened === "complete") {
+        observe.already();
         say(
           `trawl: the crawl in ${command.state} is complete: nothing to do ` +
             `(--recrawl starts its next run, --fresh starts it over)\n`,
@@ -96,7 +212,6 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
     }
   }
 
-  const abort = new AbortController();
   const recorder = command.reportFile === null ? null : createReportRecorder();
   let shown = false;
   const progressClear = () => (shown ? "\r\x1b[2K" : "");
@@ -112,6 +227,7 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
       // With --state the queue lives on disk: no bound unless one is given.
       maxQueued: options.maxQueued ?? (state === null ? undefined : Infinity),
       maxQueuedPerHost: options.maxQueuedPerHost ?? (state === null ? undefined : Infinity),
+      hostPolicy: runOptions.hostPolicy ?? options.hostPolicy,
       signal: abort.signal,
       onWarning: warn,
       onEvent: recorder === null ? options.onEvent : (event) => {
@@ -119,6 +235,7 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
         options.onEvent?.(event);
       },
     });
+    observe.run(run);
   } catch (error) {
     await state?.close();
     const usageError = isUsageError(error);
@@ -155,7 +272,21 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
       run.stop();
     } else abort.abort(new TrawlError("ABORTED", "interrupted"));
   };
-  for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, onInterrupt);
+  const handleSignals = runOptions.handleSignals ?? true;
+  if (handleSignals) {
+    for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, onInterrupt);
+  }
+  // Injected: a stop is the first Ctrl-C (quietly), an abort the second.
+  const onStop = () => {
+    interrupts++;
+    observe.stopped();
+    run.stop();
+  };
+  const onAbort = () => abort.abort(runOptions.signal!.reason);
+  if (runOptions.stopSignal?.aborted) onStop();
+  else runOptions.stopSignal?.addEventListener("abort", onStop, { once: true });
+  if (runOptions.signal?.aborted) onAbort();
+  else runOptions.signal?.addEventListener("abort", onAbort, { once: true });
   const tty = !quiet && Deno.stderr.isTerminal();
   const ticker = tty
     ? setInterval(() => {
@@ -207,7 +338,11 @@ export async function runCrawlCommand(command: CrawlCommand): Promise<number> {
     status = usageError ? 2 : 1;
   } finally {
     clearInterval(ticker);
-    for (const signal of STOP_SIGNALS) Deno.removeSignalListener(signal, onInterrupt);
+    if (handleSignals) {
+      for (const signal of STOP_SIGNALS) Deno.removeSignalListener(signal, onInterrupt);
+    }
+    runOptions.stopSignal?.removeEventListener("abort", onStop);
+    runOptions.signal?.removeEventListener("abort", onAbort);
     try {
       if (state !== null) {
         // A record whose write failed (or that the loop broke out on) is not acknowledged:

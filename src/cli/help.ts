@@ -209,6 +209,8 @@ Usage:
   deno run -A cli.ts crawl [urls.txt] --redis URL --crawl NAME [options]   (one worker)
   deno run -A cli.ts collect --redis URL --crawl NAME -o FILE [--format F]
   deno run -A cli.ts status --redis URL --crawl NAME [--json]
+  deno run -A cli.ts schedule <jobs.json> [--once]   (see schedule --help)
+  deno run -A cli.ts jobs <jobs.json> [--json]
 
 Reads seed URLs (one per line; blank lines and # comments skipped; "-" reads stdin),
 fetches them, parses each page in a sandboxed worker, and writes exactly one record
@@ -253,4 +255,70 @@ Examples:
   deno run -A cli.ts crawl urls.txt --depth 2 --scope domain --format csv -o site.csv \\
       --select price=.price --select h1=h1
   echo https://example.com/ | deno run -A cli.ts crawl - --extract ./examples/extractor.ts
+`;
+
+/**
+ * The `--help` text of `trawl schedule`, with the job file's fields.
+ *
+ * @example Print it
+ * ```ts
+ * import { SCHEDULE_HELP } from "./help.ts";
+ *
+ * console.log(SCHEDULE_HELP.split("\n")[0]);
+ * ```
+ */
+export const SCHEDULE_HELP = `trawl schedule: crawl command lines on timetables.
+
+Usage:
+  deno run -A cli.ts schedule <jobs.json>          run until SIGTERM/Ctrl-C
+  deno run -A cli.ts schedule <jobs.json> --once   run every job once now, then exit
+  deno run -A cli.ts jobs <jobs.json> [--json]     each job's last and next run
+
+The job file (JSON, comments allowed; paths relative to it):
+  { "jobs": [ {
+      "name": "shop",                  [a-z0-9-]+, unique
+      "cron": "0 */6 * * *",           5 fields, or 6 with seconds first (croner)
+      "timezone": "Europe/Berlin",     IANA name [UTC]
+      "overlap": "forbid",             forbid (skip a tick while a run runs) | allow
+                                       (run beside it, with its own state) | replace
+                                       (abort the running crawl, then run) [forbid]
+      "seeds": "urls.txt",             a file, or an array of URLs
+      "args": ["--depth", "2"],        crawl flags, as on the command line (crawl --help)
+      "out": "out/{job}/{start}.jsonl", {job}, {start} (UTC, filename-safe), {run}
+      "state": "state/shop.db",        [state/{job}.db]
+      "startingDeadline": "10m",       a run missed by more than this while the scheduler
+                                       was down is skipped [none: one catch-up run]
+      "history": 50                    runs kept in the state file [50]
+  } ] }
+
+A job's first run crawls from its seeds; each later run recrawls its state
+(--recrawl); a run that did not finish (stopped, replaced, scheduler killed) is
+resumed first, into its own output. Jobs running together share one politeness per
+host: the smallest --per-host and the largest --delay/--rate/Crawl-delay of the jobs
+on that host hold for all of them. Each run's outcome goes to the job's state file
+(see 'jobs') and one line to stderr; a failing job does not stop the others.
+SIGTERM/SIGINT stop gracefully (requests in flight finish, state committed); a
+second one abandons them. Exit status: 0; with --once, 1 if a run failed; 2 for an
+invalid job file (the message names the job, the field and what is allowed).
+`;
+
+/**
+ * The `--help` text of `trawl jobs`.
+ *
+ * @example Print it
+ * ```ts
+ * import { JOBS_HELP } from "./help.ts";
+ *
+ * console.log(JOBS_HELP.split("\n")[0]);
+ * ```
+ */
+export const JOBS_HELP = `trawl jobs: each job's last run and next run.
+
+Usage:
+  deno run -A cli.ts jobs <jobs.json> [--json]
+
+Columns: job, last start (UTC), duration, status (running, ok, failed, stopped,
+aborted, interrupted), pages, new/changed/gone (incremental recrawls; - when not
+reported), failed pages, next run (UTC). --json prints every field of the last run.
+See 'schedule --help' for the job file.
 `;

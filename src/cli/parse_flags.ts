@@ -228,7 +228,9 @@ export function parseFlags(args: string[]): CliCommand {
     return parseRedisCommand(command, v, parsed.positionals.slice(1));
   }
   if (command !== "crawl") {
-    throw usage(`unknown command '${command}': the commands are crawl, collect and status`);
+    throw usage(
+      `unknown command '${command}': the commands are crawl, collect, status, schedule and jobs`,
+    );
   }
   const redis = redisTarget(v);
   if (input === undefined && redis === null) {

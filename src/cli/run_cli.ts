@@ -10,6 +10,8 @@ import { runCrawlCommand, say } from "./crawl_command.ts";
 import { runRedisCrawlCommand } from "./redis_crawl_command.ts";
 import { runCollectCommand } from "./collect_command.ts";
 import { runStatusCommand } from "./status_command.ts";
+import { runScheduleCommand } from "./schedule_command.ts";
+import { runJobsCommand } from "./jobs_command.ts";
 
 /**
  * Run the command line `args`; resolves to the exit status: 0 success, 1 a fatal
@@ -23,6 +25,8 @@ import { runStatusCommand } from "./status_command.ts";
  * ```
  */
 export async function runCli(args: string[]): Promise<number> {
+  if (args[0] === "schedule") return await runScheduleCommand(args.slice(1));
+  if (args[0] === "jobs") return await runJobsCommand(args.slice(1));
   let command;
   try {
     command = parseFlags(args);

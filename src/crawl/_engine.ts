@@ -15,7 +15,7 @@ import type { ParsePool } from "../parse/parse_pool.ts";
 import type { HostPolicy } from "../policy/host_policy.ts";
 import type { PageHistory, PageMemo } from "../recrawl/page_history.ts";
 import type { CrawlRecord, FieldStatus } from "../types.ts";
-import { serializeError } from "../trawl_error.ts";
+import { serializeError, TrawlError } from "../trawl_error.ts";
 import { failureRecord, recordId } from "./_records.ts";
 import { pumpSeeds, type SeedPumpHost, type SeedSource } from "./_seed_pump.ts";
 import type { UrlPipeline } from "./_url_pipeline.ts";
@@ -190,13 +190,17 @@ export class CrawlEngine implements SeedPumpHost {
 
   async #ack(output: Output): Promise<void> {
     if (output.lease === null && output.onAck === undefined) return;
-    // After an abort the parts are closed: the record's URL stays unfinished (a
-    // resumed crawl fetches it again).
-    if (!this.#closed) {
+    // The record was handed over: its URL is done (and its page history updated), also
+    // after an abort closed the parts (a store the caller owns, a durable crawl's, is
+    // still open and counts the record as written). Only a store the crawl closed itself
+    // leaves it unfinished.
+    try {
       await output.onAck?.();
       if (output.lease !== null) {
         await this.#p.frontier.done(output.lease, { record: output.record });
       }
+    } catch (error) {
+      if (!this.#closed || !(error instanceof TrawlError && error.code === "ABORTED")) throw error;
     }
     this.#unacked--;
     this.notify();

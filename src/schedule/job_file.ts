@@ -10,6 +10,7 @@ import { Cron } from "croner";
 import { parseJsonc } from "../_std.ts";
 import { parseDuration } from "../duration.ts";
 import { TrawlError } from "../trawl_error.ts";
+import { parseFlags } from "../cli/parse_flags.ts";
 
 /** What happens when a job's time comes while its previous run still runs (Kubernetes CronJob's concurrencyPolicy). */
 export type OverlapPolicy = "forbid" | "allow" | "replace";
@@ -176,6 +177,14 @@ export function parseJobs(content: unknown, path: string): Job[] {
         fail(where, `args may not hold ${flag}: the job's out and state fields set it`);
       }
     }
+    // The crawl's own parser: every flag works (and fails) as on the command line.
+    let command;
+    try {
+      command = parseFlags(["crawl", "seeds.txt", ...args as string[], "--state", "s", "-o", "o"]);
+    } catch (cause) {
+      fail(where, `args: ${(cause as Error).message}`);
+    }
+    if (command?.kind !== "crawl") fail(where, "args may not hold --help: give crawl flags");
     const out = join(dir, text("out", raw.out));
     const state = join(dir, text("state", raw.state, `state/${name}.db`));
     let startingDeadlineMs: number | null = null;
