@@ -151,3 +151,19 @@ Deno.test("schedule: SIGTERM stops gracefully; the next start resumes the interr
   assert.equal(jobs[0].lastRun.run, 2);
   assert.equal(jobs[0].lastRun.status, "ok");
 });
+
+Deno.test("schedule: the example job file in examples/jobs is valid", async () => {
+  const jobs = await loadJobFile(
+    new URL("../../examples/jobs/jobs.json", import.meta.url).pathname,
+  );
+  assert.deepEqual(jobs.map((job) => [job.name, job.overlap]), [
+    ["docs", "forbid"],
+    ["prices", "replace"],
+  ]);
+  const listed = await runCli([
+    "jobs",
+    new URL("../../examples/jobs/jobs.json", import.meta.url).pathname,
+  ]);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /^docs\s+never\s+/m);
+});
