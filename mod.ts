@@ -1,22 +1,25 @@
 /**
- * trawl: a Deno-first async web crawler and scraper toolkit.
+ * trawl: a Deno-first async web crawler and scraper toolkit. This entry point
+ * (`@trawl/trawl`) is the crawler: {@linkcode crawl}, its records, sinks, frontier
+ * stores, host policy and errors. The toolkit parts have their own entry points:
  *
- * - {@linkcode crawl}: seeds in, one record per attempted URL out (frontier, polite
- *   per-host scheduler, robots.txt, fetch layer, worker-pool parsing, sinks).
- * - {@linkcode fetchAll} / {@linkcode createFetcher}: the fetch layer alone, for
- *   scripts ("gather with a semaphore", results in completion order).
- * - {@linkcode createWorkerPool} / {@linkcode createParsePool}: CPU work off the
- *   main thread, in sandboxed workers with backpressure.
- * - {@linkcode createSink}: JSONL, JSON and CSV output, or your own {@linkcode Sink}.
- * - {@linkcode createReportRecorder} / {@linkcode renderReport}: an HTML report of a
- *   crawl (charts over time, hosts, slowest pages), one file that opens offline.
+ * - `@trawl/trawl/fetch` (`fetch.ts`): `fetchAll` / `createFetcher`, the fetch layer
+ *   alone ("gather with a semaphore", results in completion order).
+ * - `@trawl/trawl/pool` (`pool.ts`): `createWorkerPool` / `createParsePool`, CPU work
+ *   off the main thread in sandboxed workers with backpressure.
+ * - `@trawl/trawl/robots` (`robots.ts`): the robots.txt cache (RFC 9309).
+ * - `@trawl/trawl/guard` (`guard.ts`): the private-address guard.
+ * - {@linkcode createReportRecorder} / {@linkcode renderReport} (here): an HTML report
+ *   of a crawl (charts over time, hosts, slowest pages), one file that opens offline.
  *
  * @example Crawl a site two links deep and keep the titles
- * ```ts ignore
+ * ```ts
  * import { crawl } from "./mod.ts";
  *
- * for await (const record of crawl(["https://example.com/"], { maxDepth: 2 })) {
- *   console.log(record.status, record.url, record.title);
+ * async function titles(site: string) {
+ *   for await (const record of crawl([site], { maxDepth: 2 })) {
+ *     console.log(record.status, record.url, record.title);
+ *   }
  * }
  * ```
  *
@@ -28,9 +31,11 @@ export { crawl, type CrawlRun, type Seed } from "./src/crawl.ts";
 export {
   CRAWL_DEFAULTS,
   type CrawlOptions,
+  type CrawlRate,
   type CrawlScope,
   resolveCrawlOptions,
   type ResolvedCrawlOptions,
+  type UnsetCrawlOption,
 } from "./src/crawl_options.ts";
 export type {
   BackoffEvent,
@@ -48,36 +53,29 @@ export type {
   RobotsEvent,
   SeedEvent,
 } from "./src/crawl_events.ts";
-export { CrawlStats, type CrawlStatsSnapshot, type LinkCounts } from "./src/crawl_stats.ts";
+export {
+  CrawlStats,
+  type CrawlStatsSnapshot,
+  type HostStats,
+  type LinkCounts,
+} from "./src/crawl_stats.ts";
+export type { FieldRate } from "./src/field_tally.ts";
 export type { LinkOutcome } from "./src/types.ts";
-export { readSeeds } from "./src/cli/read_seeds.ts";
+export { readSeeds, type ReadSeedsOptions } from "./src/cli/read_seeds.ts";
 
-// The fetch layer.
+// Extraction inside the crawl's workers (the pools themselves: `./pool.ts`).
 export {
-  createFetcher,
-  type Fetcher,
-  type FetcherOptions,
-  type FetcherStats,
-  type FetchOptions,
-} from "./src/fetch/fetcher.ts";
-export { fetchAll, type FetchAllOptions } from "./src/fetch/fetch_all.ts";
-export { Semaphore } from "./src/fetch/semaphore.ts";
-
-// Parsing and CPU work in workers.
+  type CheerioApi,
+  type ExtractContext,
+  type Extractor,
+  type StandardSchema,
+} from "./src/parse/extract_page.ts";
 export {
-  createWorkerPool,
-  type RunOptions,
-  type WorkerPool,
-  type WorkerPoolOptions,
-} from "./src/parse/worker_pool.ts";
-export {
-  createParsePool,
-  type ParseOptions,
-  type ParsePool,
-  type ParsePoolOptions,
-} from "./src/parse/parse_pool.ts";
-export { type ExtractContext, type Extractor } from "./src/parse/extract_page.ts";
-export { checkSelectSpecs, parseSelectSpec, type SelectField } from "./src/parse/select_spec.ts";
+  checkSelectSpecs,
+  type FieldType,
+  parseSelectSpec,
+  type SelectField,
+} from "./src/parse/select_spec.ts";
 
 // The frontier: the store interface to implement, and the in-memory default.
 export type {
@@ -131,19 +129,6 @@ export {
   type RateLimit,
   type RequestRate,
 } from "./src/policy/memory_host_policy.ts";
-export {
-  createRobotsCache,
-  type RobotsCache,
-  type RobotsCheckOptions,
-  type RobotsOptions,
-  type RobotsVerdict,
-} from "./src/robots/robots_cache.ts";
-export {
-  type AddressGuard,
-  type AddressGuardOptions,
-  createAddressGuard,
-} from "./src/guard/address_guard.ts";
-
 // Output.
 export { type Sink, type SinkOptions } from "./src/sinks/sink.ts";
 export { createSink, type SinkFormat } from "./src/sinks/create_sink.ts";
@@ -190,6 +175,8 @@ export type {
   FetchPageOptions,
   FetchResult,
   FetchTimings,
+  FieldIssue,
+  FieldStatus,
   PageInput,
   PageLink,
   PageResult,

@@ -16,7 +16,8 @@
  * @module
  */
 
-import { crawl, createJsonlSink, fetchAll } from "../mod.ts";
+import { crawl, createJsonlSink } from "../mod.ts";
+import { fetchAll } from "../fetch.ts";
 
 const quick = Deno.args.includes("--quick");
 const SITE = new URL("../examples/demo_site.ts", import.meta.url).pathname;

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { createWorkerPool } from "../mod.ts";
+import { createWorkerPool } from "../pool.ts";
 
 type Input = { text: string; top: number };
 type Output = [string, number][];

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { fetchAll, readSeeds } from "../mod.ts";
+import { readSeeds } from "../mod.ts";
+import { fetchAll } from "../fetch.ts";
 
 const seedFile = Deno.args[0] ?? new URL("./urls.txt", import.meta.url).pathname;
 

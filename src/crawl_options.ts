@@ -222,8 +222,18 @@ export interface CrawlOptions {
   onEvent?: CrawlEventListener;
 }
 
-/** Options whose default is "none": they stay `undefined` when not given. */
-type Unset =
+/**
+ * Options whose default is "none": they stay `undefined` in
+ * {@linkcode ResolvedCrawlOptions} when not given.
+ *
+ * @example Name an option that may stay unset
+ * ```ts
+ * import type { UnsetCrawlOption } from "./crawl_options.ts";
+ *
+ * const option: UnsetCrawlOption = "rate";
+ * ```
+ */
+export type UnsetCrawlOption =
   | "rate"
   | "globalRate"
   | "maxIdleSockets"
@@ -252,8 +262,13 @@ type Unset =
  * ```
  */
 export type ResolvedCrawlOptions =
-  & { readonly [K in Exclude<keyof CrawlOptions, Unset>]-?: Exclude<CrawlOptions[K], undefined> }
-  & { readonly [K in Unset]: CrawlOptions[K] };
+  & {
+    readonly [K in Exclude<keyof CrawlOptions, UnsetCrawlOption>]-?: Exclude<
+      CrawlOptions[K],
+      undefined
+    >;
+  }
+  & { readonly [K in UnsetCrawlOption]: CrawlOptions[K] };
 
 /** Bottleneck admits about 230 jobs/s in Deno: a global rate above this is not held. */
 const MAX_GLOBAL_RATE_PER_S = 200;

@@ -1,5 +1,3 @@
-/// <reference no-default-lib="true" />
-/// <reference lib="deno.worker" />
 /**
  * Evaluated in every pool worker (thread or process) before the user's module,
  * so what the module does later is seen: each job runs in an async context

@@ -1,5 +1,3 @@
-/// <reference no-default-lib="true" />
-/// <reference lib="deno.worker" />
 /**
  * The worker side of the worker pool, for both kinds of worker. The pool starts
  * each one from a tiny generated entry module that imports `_worker_guard.ts`
@@ -37,6 +35,19 @@ export type WorkerReply =
   | { type: "late"; id: number | null; error: ErrorInfo }
   | { type: "exit"; id: number | null; code: number };
 
+/**
+ * The worker's global scope, typed here rather than with `/// <reference lib="deno.worker" />`
+ * (JSR refuses triple-slash directives that change globals in published files).
+ */
+interface WorkerScope {
+  postMessage(message: unknown): void;
+  onmessage: ((event: MessageEvent<JobMessage>) => void) | null;
+}
+
+function workerScope(): WorkerScope {
+  return globalThis as unknown as WorkerScope;
+}
+
 /** Serve jobs in a Web Worker (replies by `postMessage`). */
 export function serveWorker(
   mod: Record<string, unknown>,
@@ -44,9 +55,9 @@ export function serveWorker(
   moduleUrl: string,
 ): void {
   serve(mod, exportName, moduleUrl, {
-    post: (reply) => self.postMessage(reply),
+    post: (reply) => workerScope().postMessage(reply),
     listen: (onJob) => {
-      self.onmessage = (event: MessageEvent<JobMessage>) => onJob(event.data);
+      workerScope().onmessage = (event) => onJob(event.data);
     },
     boundary: "worker",
   });

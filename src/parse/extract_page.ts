@@ -16,10 +16,36 @@ import { resolveHttp, scanHtml } from "./scan_html.ts";
 import { applySelectFields, checkSelectFields, type SelectField } from "./select_spec.ts";
 import { validateResult } from "./_standard_schema.ts";
 
+/**
+ * cheerio's API (the `cheerio/slim` build), as {@linkcode ExtractContext}`.$`:
+ * `$(selector)`, `.text()`, `.attr()` and the rest (see cheerio's documentation).
+ *
+ * @example Read a page's heading
+ * ```ts
+ * import type { CheerioApi } from "./extract_page.ts";
+ *
+ * const heading = ($: CheerioApi) => $("h1").first().text().trim();
+ * ```
+ */
+export type CheerioApi = CheerioAPI;
+
+/**
+ * A Standard Schema v1 object (Zod, Valibot, ArkType...), as an extractor's `schema`.
+ *
+ * @example Any Standard Schema v1 library's schema
+ * ```ts
+ * import type { StandardSchema } from "./extract_page.ts";
+ * import { z } from "zod";
+ *
+ * const schema: StandardSchema = z.object({ title: z.string() });
+ * ```
+ */
+export type StandardSchema = StandardSchemaV1;
+
 /** What a user extractor's `extract(ctx)` and `links(ctx)` receive. */
 export interface ExtractContext {
   /** cheerio (the `cheerio/slim` build) loaded with the decoded HTML. */
-  $: CheerioAPI;
+  $: CheerioApi;
   /** The requested URL. */
   url: string;
   /** The URL after redirects. */
@@ -48,7 +74,7 @@ export interface Extractor {
    * outputs it; an invalid one is kept as it was, with `invalid` entries added. A
    * result of `null`/`undefined` (no data for this page) is not validated.
    */
-  schema?: StandardSchemaV1;
+  schema?: StandardSchema;
 }
 
 /** Options for {@linkcode extractPage}. */
