@@ -20,6 +20,7 @@ import { createFetcher } from "./fetch/fetcher.ts";
 import { createParsePool } from "./parse/parse_pool.ts";
 import { checkSelectSpecs } from "./parse/select_spec.ts";
 import { checkExtractor } from "./parse/check_extractor_graph.ts";
+import { checkExtractorLoads } from "./parse/check_extractor_loads.ts";
 import { createFrontier } from "./frontier/frontier.ts";
 import { createMemoryFrontierStore } from "./frontier/memory_frontier_store.ts";
 import { createRobotsCache } from "./robots/robots_cache.ts";
@@ -131,6 +132,7 @@ class Crawl implements CrawlRun {
     if (o.select.length > 0) await checkSelectSpecs(o.select);
     if (o.extractModule !== undefined) {
       await checkExtractor(o.extractModule, { allowImports: o.allowExtractorImports });
+      await checkExtractorLoads(o.extractModule, { timeoutMs: o.extractTimeoutMs });
     }
     const abort = new AbortController();
     const outer = o.signal;

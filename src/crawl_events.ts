@@ -206,10 +206,11 @@ export interface SeedEvent {
  * @example
  * ```ts
  * import type { LinksEvent } from "./crawl_events.ts";
+ * import { emptyLinkOutcome } from "./types.ts";
  *
  * const e: LinksEvent = {
  *   type: "links", url: "https://a.test/", found: 3,
- *   outcome: { added: 2, duplicate: 1, outOfScope: 0, excluded: 0, overDepth: 0, overLimit: 0, invalid: 0 },
+ *   outcome: { ...emptyLinkOutcome(), added: 2, duplicate: 1 },
  * };
  * ```
  */

@@ -199,7 +199,7 @@ function validate(options: CrawlStatsOptions): Required<CrawlStatsOptions> {
  * });
  * stats.handle({
  *   type: "record", host: "example.com", attempts: 1, record: {
- *     url: "https://example.com/", finalUrl: "https://example.com/", status: 200, depth: 0,
+ *     id: "0123456789abcdef", url: "https://example.com/", finalUrl: "https://example.com/", status: 200, depth: 0,
  *     title: "Example", fetchedAt: new Date().toISOString(), ms: 120, bytes: 1256, error: null, data: null,
  *   },
  * });

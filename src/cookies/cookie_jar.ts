@@ -37,12 +37,17 @@ export interface StoredCookie {
   domain: string;
   /** Sent to subdomains too (`false`: this host only). */
   includeSubdomains: boolean;
+  /** The path it is sent for. */
   path: string;
+  /** Sent over https only. */
   secure: boolean;
+  /** Not readable by page scripts (`#HttpOnly_` in cookies.txt). */
   httpOnly: boolean;
   /** Expiry, seconds since the epoch; 0 for a session cookie. */
   expires: number;
+  /** The cookie's name. */
   name: string;
+  /** The cookie's value. */
   value: string;
 }
 

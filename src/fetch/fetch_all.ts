@@ -34,8 +34,10 @@ export interface FetchAllOptions extends FetcherOptions {
  * function* urls() {
  *   for (let i = 0; i < 1_000_000; i++) yield `http://127.0.0.1:8000/p/${i}`;
  * }
- * for await (const r of fetchAll(urls(), { maxInFlight: 256, maxPerHost: 256 })) {
- *   if (r.error) console.error(r.url, r.error.code);
+ * async function fetchEverything() {
+ *   for await (const r of fetchAll(urls(), { maxInFlight: 256, maxPerHost: 256 })) {
+ *     if (r.error) console.error(r.url, r.error.code);
+ *   }
  * }
  * ```
  */

@@ -74,6 +74,7 @@ export interface FrontierOptions {
  * function report(raw: string, outcome: SeedOutcome): string {
  *   if (outcome.ok) return `seed ${outcome.entry.url}`;
  *   if (outcome.duplicate) return `duplicate seed ${raw}`;
+ *   if (outcome.error === undefined) return `over the page budget: ${raw}`;
  *   return `${outcome.error.code}: ${outcome.error.message}`;
  * }
  * ```
