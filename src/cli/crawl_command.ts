@@ -167,12 +167,22 @@ async function crawlCommand(
   if (input !== "-") {
     try {
       if (!(await Deno.stat(input)).isFile) throw new Error("not a file");
-    } catch {
+    } catch (error) {
+      // A missing permission is not a missing file: cli.ts names the flag to add.
+      if (error instanceof Deno.errors.NotCapable) throw error;
       say(
         `trawl: cannot read seed file '${input}': give a file with one URL per line, or '-' for stdin\n`,
       );
       return 1;
     }
+  }
+  const denied = input === "-" ? null : await deniedSeedHost(input);
+  if (denied !== null) {
+    say(
+      `trawl: missing permission: net access to "${denied}"; run again with ` +
+        `--allow-net=${denied} (or --allow-net, or -A)\n`,
+    );
+    return 1;
   }
   const badPath = await checkOutputs(command);
   if (badPath !== null) {
@@ -475,7 +485,9 @@ async function checkOutputs(command: CrawlCommand): Promise<string | null> {
     let dirInfo: Deno.FileInfo;
     try {
       dirInfo = await Deno.stat(dir);
-    } catch {
+    } catch (error) {
+      // A missing permission is not a missing file: cli.ts names the flag to add.
+      if (error instanceof Deno.errors.NotCapable) throw error;
       return `${flag} ${path}: the directory ${dir} does not exist; create it first`;
     }
     if (!dirInfo.isDirectory) return `${flag} ${path}: ${dir} is not a directory`;
@@ -531,6 +543,35 @@ export async function fingerprint(path: string): Promise<string> {
   }
 }
 
+/**
+ * The first host among the seed file's first lines that this process may not
+ * connect to (no `--allow-net` for it), or `null`: without the permission every
+ * page would fail, so the crawl does not start.
+ */
+async function deniedSeedHost(input: string): Promise<string | null> {
+  let head: string;
+  try {
+    const file = await Deno.open(input);
+    try {
+      const buffer = new Uint8Array(64 * 1024);
+      const n = await file.read(buffer) ?? 0;
+      head = new TextDecoder().decode(buffer.subarray(0, n));
+    } finally {
+      file.close();
+    }
+  } catch {
+    return null; // read later, with its own message
+  }
+  for (const line of head.split(/\r\n|\n|\r/).slice(0, 100)) {
+    const url = URL.parse(line.trim());
+    if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) continue;
+    const host = url.port === "" ? url.hostname : `${url.hostname}:${url.port}`;
+    const { state } = await Deno.permissions.query({ name: "net", host });
+    if (state !== "granted") return host;
+  }
+  return null;
+}
+
 /** The jar of a cookies.txt file; an empty one when the file does not exist yet. */
 async function loadCookies(path: string): Promise<MemoryCookieJar> {
   const jar = createCookieJar();
@@ -550,7 +591,7 @@ async function loadCookies(path: string): Promise<MemoryCookieJar> {
 
 /** Write the jar to `path` whole or not at all: a temporary file beside it, then a rename. */
 async function saveCookies(path: string, jar: MemoryCookieJar): Promise<void> {
-  const temp = `${path}.${Deno.pid}.tmp`;
+  const temp = `${path}.tmp`;
   await Deno.writeTextFile(temp, formatCookiesTxt(await jar.list()), { mode: 0o600 });
   await Deno.rename(temp, path);
 }

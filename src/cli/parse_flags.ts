@@ -64,6 +64,8 @@ export type CliCommand =
     changedOnly: boolean;
     /** The cookies.txt file loaded before the crawl and saved after it (`--cookies`); `null` for none. */
     cookiesFile: string | null;
+    /** Print the narrowest `deno run` command for this crawl instead of running it. */
+    printPermissions: boolean;
     /** A worker of a distributed crawl (`--redis`, `--crawl`); `null` for a local crawl. */
     redis: RedisTarget | null;
   }
@@ -182,6 +184,7 @@ const FLAGS = {
   state: { type: "string" },
   fresh: { type: "boolean" },
   recrawl: { type: "boolean" },
+  "print-permissions": { type: "boolean" },
   "changed-only": { type: "boolean" },
   "min-age": { type: "string" },
   redis: { type: "string" },
@@ -337,6 +340,7 @@ export function parseFlags(args: string[]): CliCommand {
     recrawl: v.recrawl ?? false,
     changedOnly: v["changed-only"] ?? false,
     cookiesFile: nonEmpty("--cookies", v.cookies) ?? null,
+    printPermissions: v["print-permissions"] ?? false,
     redis,
   };
 }

@@ -7,6 +7,7 @@
 import { HELP } from "./help.ts";
 import { parseFlags } from "./parse_flags.ts";
 import { runCrawlCommand, say } from "./crawl_command.ts";
+import { permissionsCommand } from "./print_permissions.ts";
 import { runRedisCrawlCommand } from "./redis_crawl_command.ts";
 import { runCollectCommand } from "./collect_command.ts";
 import { runStatusCommand } from "./status_command.ts";
@@ -40,6 +41,12 @@ export async function runCli(args: string[]): Promise<number> {
   }
   if (command.kind === "collect") return await runCollectCommand(command);
   if (command.kind === "status") return await runStatusCommand(command);
+  if (command.printPermissions) {
+    await Deno.stdout.write(
+      new TextEncoder().encode(`${await permissionsCommand(command, args)}\n`),
+    );
+    return 0;
+  }
   if (command.redis !== null) return await runRedisCrawlCommand(command);
   return await runCrawlCommand(command);
 }
