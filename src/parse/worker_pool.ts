@@ -166,8 +166,8 @@ export interface WorkerPool<I, O> {
  * ```ts
  * import { createWorkerPool } from "./worker_pool.ts";
  *
- * // square.ts: export function square(n: number) { return n * n; }
- * await using pool = createWorkerPool<number, number>("./square.ts", { exportName: "square" });
+ * const square = "data:application/javascript,export function square(n) { return n * n; }";
+ * await using pool = createWorkerPool<number, number>(square, { exportName: "square" });
  * console.log(await pool.run(7)); // 49
  * ```
  */
