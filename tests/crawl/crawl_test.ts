@@ -103,7 +103,7 @@ Deno.test("crawl(): followed links may not reach other private addresses, unless
 
 Deno.test("crawl(): a slow host does not hold up a fast one", async () => {
   const slow = serve(async () => {
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise((resolve) => setTimeout(resolve, 1200));
     return html("<title>slow</title>");
   });
   const fast = serve(() => html("<title>fast</title>"));

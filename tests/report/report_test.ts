@@ -90,8 +90,10 @@ Deno.test("--report writes one offline HTML file whose charts render in Chromium
     assert.deepEqual(data.stats.failuresByCode.ROBOTS_DISALLOWED, 1);
     assert.deepEqual(data.refusals.map((r) => new URL(r.url).pathname), ["/private/secret"]);
     assert.deepEqual(data.robots.map((r) => [r.outcome, r.refused]), [["fetched", 1]]);
-    assert.deepEqual(new URL(data.slowest[0]!.url).pathname, "/slow");
-    assertGreater(data.slowest[0]!.ms, 600);
+    // The 700 ms page is among the slowest (on a loaded machine "/" can be slower still).
+    const slow = data.slowest.find((p) => new URL(p.url).pathname === "/slow");
+    assert.ok(data.slowest.slice(0, 3).includes(slow!), JSON.stringify(data.slowest));
+    assertGreater(slow!.ms, 600);
     assert.deepEqual(new URL(data.largest[0]!.url).pathname, "/big");
     const host = data.hosts.find((h) => site.url.includes(h.host))!;
     assert.deepEqual(host.done, records);

@@ -136,7 +136,8 @@ Deno.test("schedule: SIGTERM stops gracefully; the next start resumes the interr
   assert.match(stderr, /stopping: 1 running job\(s\) finish their requests in flight/);
   assert.match(stderr, /slow run 1 stopped in/);
   // Graceful: the request in flight finished (no ABORTED record), nothing new was started.
-  assert.ok(site.hits.every((h) => h.start <= sentAt), "no request started after SIGTERM");
+  // (1 s of slack: on a loaded machine the signal is handled late.)
+  assert.ok(site.hits.every((h) => h.start <= sentAt + 1000), "no request started after SIGTERM");
   const partial = jsonl(await Deno.readTextFile(`${dir}/out/slow-1.jsonl`));
   assert.ok(partial.length < 11 && partial.every((r) => r.error === null), JSON.stringify(partial));
 
