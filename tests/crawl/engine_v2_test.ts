@@ -72,13 +72,17 @@ Deno.test("politeness holds on every path: retries, redirect hops and robots.txt
       );
       assert.ok(paths.includes("/robots.txt") && paths.includes("/target"), paths.join(" "));
       // Measured at the server, whose handler runs late when the test files running in
-      // parallel load the 2 cores: 30 ms of slack (without the policy the gaps are ~0).
-      for (const gap of gapsOf(site.starts)) {
+      // parallel load the 2 cores (468 ms once): 60 ms of slack on one gap, and the mean
+      // must hold (without the policy the gaps are ~0).
+      const gaps = gapsOf(site.starts);
+      for (const gap of gaps) {
         assert.ok(
-          gap >= limit - 30,
+          gap >= limit - 60,
           `requests ${Math.round(gap)} ms apart (limit ${limit}): ${paths}`,
         );
       }
+      const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+      assert.ok(mean >= limit, `requests ${Math.round(mean)} ms apart on average: ${paths}`);
     }
   } finally {
     await Promise.all([rated.server.shutdown(), delayed.server.shutdown()]);

@@ -33,8 +33,13 @@ Deno.test("schedule: two jobs on one host share its gap (--delay 200 on both)", 
   assert.equal(hits.length, 12, "5 pages and robots.txt per job");
   assert.equal(site.maxInFlight, 1, "never 2 requests in flight on the host");
   const gaps = hits.slice(1).map((h, i) => h.start - hits[i].start);
-  // Measured at the server, whose handler runs late on a loaded machine: 30 ms of slack.
-  assert.ok(Math.min(...gaps) >= 170, `starts at least 200 ms apart: ${gaps.map(Math.round)}`);
+  // The gap counts from when a client sent its request; the server sees arrivals, which a
+  // loaded machine delays (a late one makes the next gap look short: 147 ms once, with other
+  // suites running). Unshared, the gaps are about 100 ms, so the mean tells them apart.
+  const shown = gaps.map(Math.round).join(", ");
+  assert.ok(Math.min(...gaps) >= 120, `no two starts close together: ${shown}`);
+  const mean = (hits.at(-1)!.start - hits[0].start) / gaps.length;
+  assert.ok(mean >= 198, `starts 200 ms apart on average: ${mean} (${shown})`);
   // The jobs ran together: their requests interleave.
   const order = hits.filter((h) => h.path !== "/robots.txt").map((h) => h.path[1]).join("");
   assert.match(order, /a+b+a|b+a+b/, `interleaved: ${order}`);
