@@ -114,7 +114,7 @@ function cell(value: unknown): string {
  * ```ts
  * import { createCsvSink } from "./csv_sink.ts";
  *
- * const file = await Deno.create("out.csv");
+ * const file = await Deno.create(await Deno.makeTempFile({ suffix: ".csv" }));
  * const sink = createCsvSink(file.writable, { columns: ["price", "sku"] });
  * await sink.write({
  *   id: "0f3c2a9d41e07b65", url: "https://shop.example/p/1", finalUrl: "https://shop.example/p/1",

@@ -19,7 +19,7 @@ import type { Sink, SinkOptions, TextFormat } from "./sink.ts";
  * ```ts
  * import { createJsonlSink } from "./jsonl_sink.ts";
  *
- * const file = await Deno.create("out.jsonl");
+ * const file = await Deno.create(await Deno.makeTempFile({ suffix: ".jsonl" }));
  * const sink = createJsonlSink(file.writable);
  * await sink.write({
  *   id: "8c4ff3b1d2a09e77", url: "https://example.com/", finalUrl: "https://example.com/", status: 200, depth: 0,
