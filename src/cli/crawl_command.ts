@@ -444,12 +444,21 @@ async function openOutput(
  * be checked).
  */
 async function stateConfig(command: CrawlCommand): Promise<StateConfig> {
-  const o = command.options;
   return {
     seeds: command.input === "-" ? "-" : absolute(command.input),
     "seed file": command.input === "-" ? null : await fingerprint(command.input),
     "--out": absolute(command.out!),
     "--format": command.format,
+    ...crawlSettings(command.options),
+  };
+}
+
+/**
+ * The flags that decide which URLs a crawl visits and what its records hold: a
+ * resumed crawl (`--state`) and every worker of a Redis crawl must give the same.
+ */
+export function crawlSettings(o: CrawlCommand["options"]): Record<string, unknown> {
+  return {
     "--depth": o.maxDepth ?? null,
     "--scope": o.scope ?? null,
     "--include": o.include ?? [],

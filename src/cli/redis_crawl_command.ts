@@ -20,7 +20,7 @@ import { createRedisFrontierStore } from "../frontier/redis_frontier_store.ts";
 import { createRedisHostPolicy } from "../policy/redis_host_policy.ts";
 import { connectRedis } from "../_redis_client.ts";
 import { TrawlError } from "../trawl_error.ts";
-import { fingerprint, oneLine, say } from "./crawl_command.ts";
+import { crawlSettings, fingerprint, oneLine, say } from "./crawl_command.ts";
 import type { CrawlCommand } from "./crawl_command.ts";
 import { flagMessage } from "./parse_flags.ts";
 import { readSeeds } from "./read_seeds.ts";
@@ -177,16 +177,7 @@ function columnsOf(select: readonly string[] | undefined): string[] | undefined 
 async function crawlConfig(command: CrawlCommand, target: RedisTarget): Promise<CrawlConfig> {
   const o = command.options;
   const config: CrawlConfig = {
-    "--depth": o.maxDepth ?? null,
-    "--scope": o.scope ?? null,
-    "--include": o.include ?? [],
-    "--exclude": o.exclude ?? [],
-    "--select": o.select ?? [],
-    "--extract": o.extractModule === undefined ? null : String(o.extractModule),
-    "--max-pages": o.maxPages ?? null,
-    "--max-pages-per-host": o.maxPagesPerHost ?? null,
-    "--no-robots": o.robots === false,
-    "--robots-agent": o.robotsAgent ?? null,
+    ...crawlSettings(o),
     "--per-host": o.maxPerHost ?? null,
     "--delay": o.delayMs ?? null,
     "--rate": o.rate ?? null,

@@ -116,23 +116,7 @@ export function outPath(template: string, job: string, start: Date, run: number)
  * ```
  */
 export async function runJob(plan: RunPlan, options: RunJobOptions): Promise<RunRecord> {
-  const record: RunRecord = {
-    run: plan.run,
-    mode: plan.mode,
-    resumes: plan.resumes,
-    scheduledAt: plan.scheduledAt.toISOString(),
-    startedAt: plan.startedAt.toISOString(),
-    endedAt: null,
-    status: "running",
-    pages: null,
-    failed: null,
-    new: null,
-    changed: null,
-    unchanged: null,
-    gone: null,
-    out: plan.out,
-    message: null,
-  };
+  const record = blankRecord(plan);
   try {
     await Deno.mkdir(dirname(plan.out), { recursive: true });
     await Deno.mkdir(dirname(plan.state), { recursive: true });
@@ -205,4 +189,35 @@ async function seedFile(job: Job): Promise<string> {
 
 function dirname(path: string): string {
   return path.slice(0, path.lastIndexOf("/")) || "/";
+}
+
+/**
+ * The history row of `plan` before its crawl has told anything: `running`, no counts.
+ *
+ * @example The row a scheduler writes as a run starts
+ * ```ts ignore
+ * import { blankRecord } from "./job_runner.ts";
+ *
+ * declare const plan: import("./job_runner.ts").RunPlan;
+ * console.log(blankRecord(plan).status); // "running"
+ * ```
+ */
+export function blankRecord(plan: RunPlan): RunRecord {
+  return {
+    run: plan.run,
+    mode: plan.mode,
+    resumes: plan.resumes,
+    scheduledAt: plan.scheduledAt.toISOString(),
+    startedAt: plan.startedAt.toISOString(),
+    endedAt: null,
+    status: "running",
+    pages: null,
+    failed: null,
+    new: null,
+    changed: null,
+    unchanged: null,
+    gone: null,
+    out: plan.out,
+    message: null,
+  };
 }

@@ -28,7 +28,7 @@
 import { Cron } from "croner";
 import { TrawlError } from "../trawl_error.ts";
 import type { Job } from "./job_file.ts";
-import { outPath, runJob, type RunPlan } from "./job_runner.ts";
+import { blankRecord, outPath, runJob, type RunPlan } from "./job_runner.ts";
 import { readRuns, type RunRecord, stateProgress, writeRun } from "./run_history.ts";
 import { createSharedHostPolicy, type SharedHostPolicy } from "./shared_host_policy.ts";
 
@@ -336,26 +336,6 @@ export function summaryLine(job: string, r: RunRecord): string {
   const counts = r.pages === null ? "" : `: ${r.pages} pages, ${r.failed} failed${changes}`;
   const why = r.message === null ? "" : ` (${r.message})`;
   return `${job} run ${r.run} ${r.status}${seconds}${counts}${why} -> ${r.out}`;
-}
-
-function blankRecord(plan: RunPlan): RunRecord {
-  return {
-    run: plan.run,
-    mode: plan.mode,
-    resumes: plan.resumes,
-    scheduledAt: plan.scheduledAt.toISOString(),
-    startedAt: plan.startedAt.toISOString(),
-    endedAt: null,
-    status: "running",
-    pages: null,
-    failed: null,
-    new: null,
-    changed: null,
-    unchanged: null,
-    gone: null,
-    out: plan.out,
-    message: null,
-  };
 }
 
 function iso(date: Date): string {
