@@ -12,7 +12,7 @@ import type { CrawlEvent } from "../crawl_events.ts";
 import type { Frontier } from "../frontier/frontier.ts";
 import type { Lease } from "../frontier/frontier_store.ts";
 import type { ParsePool } from "../parse/parse_pool.ts";
-import type { HostPolicy } from "../policy/host_policy.ts";
+import type { HostPermit, HostPolicy } from "../policy/host_policy.ts";
 import type { PageHistory, PageMemo } from "../recrawl/page_history.ts";
 import type { CrawlRecord, FieldStatus } from "../types.ts";
 import { serializeError, TrawlError } from "../trawl_error.ts";
@@ -31,7 +31,7 @@ const MAX_PENDING_RECORDS = 1024;
  * against 347-390 MB with 16 MiB.
  */
 const MAX_PARSE_BACKLOG_BYTES = 16 * 2 ** 20;
-/** Leases asked of the frontier per round trip (one per host per call). */
+/** Leases asked of the frontier per round trip. */
 const TAKE_BATCH = 64;
 /** Pages no longer reached, read from the history per round trip at the end of a recrawl. */
 const GONE_BATCH = 256;
@@ -86,6 +86,8 @@ export class CrawlEngine implements SeedPumpHost {
   #outHead = 0;
   #tasks = new Set<Promise<void>>();
   #backlogBytes = 0;
+  /** Leases per host in one take (see `#adaptPerHost`). */
+  #perHost = 1;
   /** Records with a lease pushed and not yet acknowledged. */
   #unacked = 0;
   /** The parts were closed (the loop is over). */
@@ -164,24 +166,36 @@ export class CrawlEngine implements SeedPumpHost {
       this.#finished = true;
       this.notify();
     });
-    let delivered: Output | null = null;
+    // Acks in flight (a store that allows more than one at a time): issued in order.
+    const window = this.#p.frontier.maxAcksInFlight;
+    const acks = new Set<Promise<void>>();
+    let ackFailure = null as { error: unknown } | null;
     try {
       while (true) {
         const next = this.#shift();
         if (next) {
-          delivered = next;
           yield next.record;
           // The consumer asked for more: the record is handed over.
-          await this.#ack(delivered);
-          delivered = null;
+          if (window <= 1) await this.#ack(next);
+          else {
+            const ack: Promise<void> = this.#ack(next)
+              .catch((error) => void (ackFailure ??= { error }))
+              .finally(() => acks.delete(ack));
+            acks.add(ack);
+            if (acks.size >= window) await Promise.race(acks);
+          }
+          if (ackFailure !== null) throw ackFailure.error;
           continue;
         }
         if (this.#finished) break;
         await this.#changed.promise;
       }
+      await Promise.all(acks);
+      if (ackFailure !== null) throw ackFailure.error;
       if (this.#failure !== undefined) throw this.#failure;
     } finally {
       // The crawl ended, or the consumer broke out early (its last record stays unacked).
+      await Promise.all(acks);
       this.#p.abort.abort();
       this.notify();
       await running;
@@ -252,12 +266,16 @@ export class CrawlEngine implements SeedPumpHost {
           const room = this.#p.maxInFlight - this.#tasks.size;
           const leases = await frontier.take(Math.min(room, TAKE_BATCH), {
             excludeHosts,
-            maxPerHost: 1,
+            maxPerHost: this.#perHost,
           });
           if (leases.length === 0) break;
-          for (const lease of leases) {
+          // Asked together: a shared policy answers them in one round trip.
+          const permits = await Promise.all(leases.map((l) => policy.tryAcquire(l.entry.host)));
+          this.#adaptPerHost(leases, permits);
+          for (let i = 0; i < leases.length; i++) {
+            const lease = leases[i];
             // `null`: the host filled up since `blockedHosts`; the task waits its turn.
-            const permit = await policy.tryAcquire(lease.entry.host);
+            const permit = permits[i];
             const task = pipeline.run(lease, permit).then(
               ({ record, attempts, fields, onAck }) =>
                 this.#push({ record, lease, attempts, host: lease.entry.host, fields, onAck }),
@@ -303,6 +321,31 @@ export class CrawlEngine implements SeedPumpHost {
       await pump;
       this.#closed = true;
       await this.#p.close();
+    }
+  }
+
+  /**
+   * Leases per host in the next take: doubled (up to a whole batch) while every
+   * lease of a take got its permit and some host filled its share, back to 1 once
+   * one did not. Hosts take turns within a take either way; a crawl of a few
+   * hosts that admit many requests at once takes them in a few round trips (a
+   * shared store's take and permits cost one each) instead of one lease per take,
+   * while a host that admits one request at a time is taken one lease at a time,
+   * so no lease waits for a permit holding an in-flight place.
+   */
+  #adaptPerHost(leases: readonly Lease[], permits: readonly (HostPermit | null)[]): void {
+    if (permits.includes(null)) {
+      this.#perHost = 1;
+      return;
+    }
+    const perHost = new Map<string, number>();
+    for (const { entry } of leases) {
+      const n = (perHost.get(entry.host) ?? 0) + 1;
+      perHost.set(entry.host, n);
+      if (n >= this.#perHost) {
+        this.#perHost = Math.min(this.#perHost * 2, TAKE_BATCH);
+        return;
+      }
     }
   }
 

@@ -10,6 +10,7 @@ import { emptyLinkOutcome, type ErrorInfo, type LinkOutcome } from "../types.ts"
 import { TrawlError } from "../trawl_error.ts";
 import { canonicalHref, parseHttpUrl } from "../url.ts";
 import type {
+  AddResult,
   DoneOptions,
   FrontierCounts,
   FrontierEntry,
@@ -145,6 +146,8 @@ export interface Frontier {
   claim(key: string): Promise<boolean>;
   /** Whether `maxPages` URLs were admitted: nothing more will be (reading more seeds is pointless). */
   readonly full: boolean;
+  /** {@linkcode FrontierStore.maxAcksInFlight} (1 when the store does not say). */
+  readonly maxAcksInFlight: number;
   /** {@linkcode FrontierStore.take} */
   take(max: number, options?: TakeOptions): Promise<Lease[]>;
   /** {@linkcode FrontierStore.done} */
@@ -175,7 +178,8 @@ function checkLimit(name: string, value: number, min: number): number {
  *
  * Page budgets and scope keys live in the store (so a resumed crawl or a second
  * process sharing the store continues them instead of starting from zero); the
- * store checks budgets atomically with its dedupe. Calls that add are serialized.
+ * store checks budgets atomically with its dedupe. Calls that add are judged in
+ * call order; the adds of links (each atomic in the store) may overlap.
  *
  * @example A domain-wide crawl of docs pages, three links deep
  * ```ts
@@ -244,6 +248,16 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
       options.onAdded?.(host, n);
     }
     queuedSeen += added.length;
+  }
+
+  /** Count `entries` (`sign` 1) or stop counting them (-1) against their hosts' queue bound. */
+  function reserve(entries: readonly FrontierEntry[], sign: 1 | -1): void {
+    if (maxQueuedPerHost === Infinity) return;
+    for (const e of entries) {
+      const n = (queuedPerHost.get(e.host) ?? 0) + sign;
+      if (n > 0) queuedPerHost.set(e.host, n);
+      else queuedPerHost.delete(e.host);
+    }
   }
 
   function drop(reason: "trap" | "overQueue", url: string): void {
@@ -317,7 +331,9 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
     links: readonly { url: string }[],
     options: { referrer?: string } = {},
   ): Promise<LinkOutcome> {
-    return serialized(async () => {
+    // Judged in call order (scope keys, per-host bounds); the store's own add is atomic,
+    // so adds of several pages overlap (a shared store's round trips are pipelined).
+    const judged = serialized(async () => {
       const outcome = emptyLinkOutcome();
       const childDepth = depth + 1;
       const unique = new Set<string>();
@@ -325,8 +341,7 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
       if (childDepth > maxDepth) {
         // Not even parsed: pages at the last depth are common and their links many.
         outcome.overDepth = links.length;
-        totals.overDepth += links.length;
-        return outcome;
+        return { outcome, pending };
       }
       const referrer = options.referrer;
       for (const link of links) {
@@ -354,9 +369,21 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
       if (pending.length > 0 && (await queuedNow()) >= maxQueued) {
         outcome.overQueue += pending.length;
         drop("overQueue", pending[0]!.url);
-      } else if (pending.length > 0) {
-        const result = await store.add(pending, budgets);
-        admitted = result.admitted;
+        pending.length = 0;
+      }
+      // Held against the per-host bound now, so the next page's judging counts them.
+      reserve(pending, 1);
+      return { outcome, pending };
+    });
+    return judged.then(async ({ outcome, pending }) => {
+      if (pending.length > 0) {
+        let result: AddResult;
+        try {
+          result = await store.add(pending, budgets);
+        } finally {
+          reserve(pending, -1);
+        }
+        admitted = Math.max(admitted, result.admitted);
         counted(result.added);
         outcome.added = result.added.length;
         outcome.overLimit = result.overLimit;
@@ -423,6 +450,7 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
     get full(): boolean {
       return admitted >= maxPages;
     },
+    maxAcksInFlight: store.maxAcksInFlight ?? 1,
     take: async (max, takeOptions) => {
       const leases = await store.take(max, takeOptions);
       for (const { entry } of leases) {

@@ -233,6 +233,15 @@ export interface FrontierCounts {
 export interface FrontierStore {
   /** The owner id stamped on this handle's leases (unique per process and run). */
   readonly owner: string;
+  /**
+   * How many acknowledgements (`done`) a crawl may have in flight at once. With 1,
+   * each completes before the crawl delivers the next record, which a consumer that
+   * commits its output position together with the acks relies on (the CLI's
+   * `--state`). A store over the network that keeps each record with its ack
+   * (Redis) allows more, so their round trips overlap; they are still issued in
+   * order. @default {1}
+   */
+  readonly maxAcksInFlight?: number;
   /** Atomically add the entries whose URL was never seen before, within the budgets. */
   add(entries: readonly FrontierEntry[], options?: AddOptions): Promise<AddResult>;
   /** Lease up to `max` queued entries, breadth-first, skipping excluded hosts. */

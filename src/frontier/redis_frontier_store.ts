@@ -118,8 +118,16 @@ export function createRedisFrontierStore(options: RedisFrontierStoreOptions): Re
 
 const SCRIPTS = { tAdd: ADD, tTake: TAKE, tDone: DONE, tRelease: RELEASE, tRenew: RENEW };
 
+/**
+ * Acks in flight at once: each is a round trip, and the crawl's records are kept
+ * with them here, not by the consumer. Issued in order on one connection (and
+ * pipelined), they complete in order.
+ */
+const MAX_ACKS_IN_FLIGHT = 256;
+
 class RedisStore implements RedisFrontierStore {
   readonly owner: string;
+  readonly maxAcksInFlight = MAX_ACKS_IN_FLIGHT;
   readonly prefix: string;
   readonly redis: Redis;
   readonly #client: RedisClient;
