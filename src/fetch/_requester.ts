@@ -1,7 +1,8 @@
 /**
  * One request, the only way the fetcher sends one: a host permit from the
- * policy (or the one handed in), a global slot, the exchange under its
- * deadline, then the permit back with the outcome. First attempts, retries,
+ * policy (or the one handed in), a global slot, the permit confirmed (a shared
+ * policy grants a stale one again), the exchange under its deadline, then the
+ * permit back with the outcome. First attempts, retries,
  * redirect hops and robots.txt requests all pass here.
  *
  * @module
@@ -116,6 +117,9 @@ export class Requester {
       this.inFlight++;
       try {
         if (job.reason !== null) throw job.reason;
+        // Last, after any wait for a global slot: a stale permit is granted again.
+        const confirmed = this.#policy.confirm?.(permit, job.signal);
+        if (confirmed) await this.#confirm(confirmed, job);
         attempt = new Attempt(url.href, job.limits);
         outcome = NO_RESPONSE;
         const exchange = await this.#exchange(url, job, kind, attempt);
@@ -152,6 +156,18 @@ export class Requester {
     this.permitWaiting++;
     try {
       return await this.#policy.acquire(host, { kind, signal: job.signal });
+    } catch (error) {
+      throw job.reason ?? toTrawlError(error, job.url);
+    } finally {
+      this.permitWaiting--;
+    }
+  }
+
+  /** Wait for a permit's confirmation; a failure is the job's (its abort reason first). */
+  async #confirm(confirmed: Promise<void>, job: Job): Promise<void> {
+    this.permitWaiting++;
+    try {
+      await confirmed;
     } catch (error) {
       throw job.reason ?? toTrawlError(error, job.url);
     } finally {

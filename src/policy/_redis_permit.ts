@@ -15,18 +15,35 @@ import type { HostPermit } from "./host_policy.ts";
  * import { RedisPermit } from "./_redis_permit.ts";
  *
  * const local = { host: "a.test", kind: "page" } as const;
- * const permit = new RedisPermit("a.test", "page", local, "owner/1", 1000);
+ * const permit = new RedisPermit("a.test", "page", local, "owner/1", 1000, 120, 20);
  * ```
  */
 export class RedisPermit implements HostPermit {
   released = false;
+  /** When the grant's reply arrived, `performance.now()` ms. */
+  receivedAt = performance.now();
   constructor(
     readonly host: string,
     readonly kind: HostPermit["kind"],
     readonly local: HostPermit,
+    /** Its id in the host's permit set. */
     public id: string,
+    /** The grant's time on Redis's clock, ms. */
     public grantMs: number,
+    /** The gap its grant set (0: none, no send-time check needed), ms. */
+    public gapMs: number,
+    /** The send slack included in that gap, ms. */
+    public slackMs: number,
   ) {}
+
+  /** It was granted again (`confirm`) under a new id. */
+  regranted(id: string, grantMs: number, gapMs: number, slackMs: number): void {
+    this.id = id;
+    this.grantMs = grantMs;
+    this.gapMs = gapMs;
+    this.slackMs = slackMs;
+    this.receivedAt = performance.now();
+  }
 }
 
 /**

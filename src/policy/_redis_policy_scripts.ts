@@ -24,8 +24,9 @@ local function num(field) return tonumber(redis.call('HGET', S, field) or '0') e
 `;
 
 /**
- * ARGV: maxPerHost, baseGapMs, permitTtlMs, idleMs, permit id.
- * Returns {1, grantMs} when granted, {0, waitMs} when not (-1: wait for a release).
+ * ARGV: maxPerHost, baseGapMs, permitTtlMs, idleMs, permit id, slackMs. The gap is
+ * the larger of baseGapMs and the Crawl-delay, plus slackMs when not 0. Returns
+ * {1, grantMs, gapMs} when granted, {0, waitMs} when not (-1: wait for a release).
  */
 export const GRANT = COMMON + `
 local t = now()
@@ -36,11 +37,12 @@ if t < boff then return {0, boff - t} end
 local nxt = num('next')
 if t < nxt then return {0, nxt - t} end
 local gap = math.max(tonumber(ARGV[2]), num('cd'))
+if gap > 0 then gap = gap + tonumber(ARGV[6]) end
 redis.call('ZADD', PIN, t + tonumber(ARGV[3]), ARGV[5])
 redis.call('HSET', S, 'next', t + gap, 'pnext', nxt, 'lg', t, 'lid', ARGV[5])
 redis.call('PEXPIRE', S, tonumber(ARGV[4]) + gap)
 redis.call('PEXPIRE', PIN, tonumber(ARGV[3]))
-return {1, t}
+return {1, t, gap}
 `;
 
 /**
@@ -93,10 +95,12 @@ return 1
 `;
 
 /**
- * ARGV: old permit id, new permit id, gapMs, permitTtlMs, idleMs. Grants again a
- * permit held since before its request could be sent (it waited for robots.txt):
- * the gap counts from now. Its place under the cap is kept. Returns {1, grantMs},
- * {0, waitMs}, or {-1, 0} when the old permit is not held.
+ * ARGV: old permit id, new permit id, baseGapMs, permitTtlMs, idleMs, slackMs. Grants
+ * again a permit whose request was not sent soon enough after its grant (see
+ * `confirm`): the gap counts from now, and the permit keeps its place under the
+ * cap. When the host's last grant is this permit's own, nobody was granted since and
+ * the gap simply moves to now. Returns {1, grantMs, gapMs}, {0, waitMs}, or {-1, 0}
+ * when the old permit is not held.
  */
 export const REGRANT = COMMON + `
 local t = now()
@@ -104,11 +108,14 @@ if redis.call('ZSCORE', PIN, ARGV[1]) == false then return {-1, 0} end
 local boff = num('boff')
 if t < boff then return {0, boff - t} end
 local nxt = num('next')
+local own = redis.call('HGET', S, 'lid') == ARGV[1]
+if own then nxt = num('pnext') end
 if t < nxt then return {0, nxt - t} end
 local gap = math.max(tonumber(ARGV[3]), num('cd'))
+if gap > 0 then gap = gap + tonumber(ARGV[6]) end
 redis.call('ZREM', PIN, ARGV[1])
 redis.call('ZADD', PIN, t + tonumber(ARGV[4]), ARGV[2])
 redis.call('HSET', S, 'next', t + gap, 'pnext', nxt, 'lg', t, 'lid', ARGV[2])
 redis.call('PEXPIRE', S, tonumber(ARGV[5]) + gap)
-return {1, t}
+return {1, t, gap}
 `;

@@ -164,6 +164,15 @@ export interface HostPolicy {
   /** Give a permit back with how its request ended. */
   release(permit: HostPermit, outcome: RequestOutcome): Promise<void>;
   /**
+   * Optional: the request of `permit` is about to be written. A policy whose grants
+   * are stamped on a clock other processes share may find the permit stale (its
+   * request was held up so long that one granted since, elsewhere, could go out
+   * within the gap): it returns a promise that resolves once the gap holds again
+   * counted from now, the permit keeping its place under the cap; `null` to go
+   * ahead at once. The promise rejects when `signal` aborts or the policy closes.
+   */
+  confirm?(permit: HostPermit, signal?: AbortSignal): Promise<void> | null;
+  /**
    * robots.txt of `host` is known: lift the one-request cap at once (waking
    * waiters) and apply its `Crawl-delay` (ms; `null` for none), counted from the
    * host's last grant. Call it after every robots.txt check of a request (see

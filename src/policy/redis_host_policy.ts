@@ -7,7 +7,14 @@
  * (waiters served in arrival order, the robots.txt cap, which is per process
  * because each process fetches robots.txt for itself, aborts, events), and every
  * permit it grants must also pass a Lua script on the host's shared state
- * (`_redis_policy_scripts.ts`). The global rate (`globalRate`) is a Bottleneck
+ * (`_redis_policy_scripts.ts`).
+ *
+ * A grant is stamped on Redis's clock, but its request is written later by its
+ * process, and the other processes only know the stamp. So the gap gets a send
+ * slack, and {@linkcode HostPolicy.confirm} checks each permit just before its
+ * request goes out: one whose request was held up past half its slack (a global
+ * slot, robots.txt, a loaded machine, the first request's warm-up) is granted
+ * again, waiting for the gap from whatever was granted meanwhile. The global rate (`globalRate`) is a Bottleneck
  * reservoir clustered over the same Redis (`datastore: "ioredis"`), shared by
  * every process. Per-host reservoirs (`rateLimit.maxPerInterval`) are not
  * offered: use `rate` or `delayMs`, which the script holds exactly.
@@ -79,6 +86,7 @@ export interface RedisHostPolicyOptions extends Omit<MemoryHostPolicyOptions, "n
 }
 
 type Runner = (...args: (string | number)[]) => Promise<number[]>;
+const DONE: Promise<void> = Promise.resolve();
 
 /**
  * Create the shared policy of crawl `options.crawl`.
@@ -143,11 +151,6 @@ class RedisPolicy implements HostPolicy {
   readonly #release: Runner;
   readonly #robots: Runner;
   readonly #regrant: Runner;
-  /**
-   * Permits granted while this process awaited the host's robots.txt: held since before
-   * their request could be sent, they are granted again (gap from then) in robotsKnown.
-   */
-  readonly #early = new Map<string, Set<RedisPermit>>();
   /** Hosts the shared state refused, until when (performance.now()). */
   readonly #blocked = new Map<string, number>();
   readonly #sleeps = new Set<() => void>();
@@ -216,7 +219,6 @@ class RedisPolicy implements HostPolicy {
   async release(permit: HostPermit, outcome: RequestOutcome): Promise<void> {
     if (!(permit instanceof RedisPermit) || permit.released) return;
     permit.released = true;
-    this.#early.get(permit.host)?.delete(permit);
     const o = this.#o;
     try {
       await this.#release(
@@ -243,11 +245,6 @@ class RedisPolicy implements HostPolicy {
   async robotsKnown(host: string, crawlDelayMs: number | null): Promise<void> {
     await this.#local.robotsKnown(host, crawlDelayMs);
     if (this.#closing !== null) return;
-    const early = this.#early.get(host);
-    if (early !== undefined) {
-      this.#early.delete(host);
-      for (const permit of early) if (!permit.released) await this.#renewGrant(permit);
-    }
     // Called before every request of a crawl: a round trip only when the delay changed
     // (or was last told long ago, when the shared state may have expired).
     const now = performance.now();
@@ -262,6 +259,13 @@ class RedisPolicy implements HostPolicy {
     } catch (error) {
       throw this.#client.explain(error);
     }
+  }
+
+  confirm(permit: HostPermit, signal?: AbortSignal): Promise<void> | null {
+    if (!(permit instanceof RedisPermit) || permit.released || permit.gapMs === 0) return null;
+    if (performance.now() - permit.receivedAt <= permit.slackMs / 2) return null;
+    if (this.#closing !== null) return DONE;
+    return this.#renewGrant(permit, signal);
   }
 
   async blockedHosts(): Promise<ReadonlySet<string>> {
@@ -294,8 +298,12 @@ class RedisPolicy implements HostPolicy {
   /** The configured gap plus the send slack (0 stays 0). */
   #sharedGapMs(host: string): number {
     if (this.#o.baseGapMs === 0) return 0;
-    return this.#o.baseGapMs +
-      (this.#warm.has(host) ? this.#s.sendSlackMs : this.#s.firstSendSlackMs);
+    return this.#o.baseGapMs + this.#slackMs(host);
+  }
+
+  /** The send slack of this process's next grant on `host`. */
+  #slackMs(host: string): number {
+    return this.#warm.has(host) ? this.#s.sendSlackMs : this.#s.firstSendSlackMs;
   }
 
   #keys(host: string): [string, string] {
@@ -305,15 +313,17 @@ class RedisPolicy implements HostPolicy {
   /** Ask the shared state for a permit: the permit, or ms to wait before asking again. */
   async #shared(host: string, local: HostPermit): Promise<RedisPermit | number> {
     const id = `${this.#owner}/${++this.#next}`;
+    const slackMs = this.#slackMs(host);
     let reply: number[];
     try {
       reply = await this.#grant(
         ...this.#keys(host),
         this.#o.maxPerHost,
-        this.#sharedGapMs(host),
+        this.#o.baseGapMs,
         this.#s.permitTtlMs,
         this.#s.idleMs,
         id,
+        slackMs,
       );
     } catch (error) {
       throw this.#client.explain(error);
@@ -322,13 +332,7 @@ class RedisPolicy implements HostPolicy {
       this.#blocked.delete(host);
       if (this.#warm.size > 100_000) this.#warm.clear();
       this.#warm.add(host);
-      const permit = new RedisPermit(host, local.kind, local, id, reply[1]);
-      if (local.kind !== "robots" && this.#local.hostState(host)?.robotsPending) {
-        let set = this.#early.get(host);
-        if (set === undefined) this.#early.set(host, set = new Set());
-        set.add(permit);
-      }
-      return permit;
+      return new RedisPermit(host, local.kind, local, id, reply[1], reply[2], slackMs);
     }
     const waitMs = reply[1] < 0 ? this.#s.pollMs : Math.max(1, Math.min(reply[1], 60_000));
     this.#blocked.set(host, performance.now() + waitMs);
@@ -336,9 +340,12 @@ class RedisPolicy implements HostPolicy {
   }
 
   /** Grant `permit` again now (waiting for the gap), keeping its place under the cap. */
-  async #renewGrant(permit: RedisPermit): Promise<void> {
+  async #renewGrant(permit: RedisPermit, signal: AbortSignal | undefined): Promise<void> {
+    // The request goes out right after this: the slack a warm connection needs.
+    const slackMs = this.#s.sendSlackMs;
     for (;;) {
-      if (this.#closing !== null || permit.released) return;
+      signal?.throwIfAborted();
+      if (this.#closing !== null) throw closedError();
       const id = `${this.#owner}/${++this.#next}`;
       let reply: number[];
       try {
@@ -346,20 +353,20 @@ class RedisPolicy implements HostPolicy {
           ...this.#keys(permit.host),
           permit.id,
           id,
-          this.#sharedGapMs(permit.host),
+          this.#o.baseGapMs,
           this.#s.permitTtlMs,
           this.#s.idleMs,
+          slackMs,
         );
       } catch (error) {
         throw this.#client.explain(error);
       }
       if (reply[0] === 1) {
-        permit.id = id;
-        permit.grantMs = reply[1];
+        permit.regranted(id, reply[1], reply[2], slackMs);
         return;
       }
       if (reply[0] === -1) return; // lapsed (permitTtlMs): nothing to move
-      await this.#sleep(Math.max(1, Math.min(reply[1], 60_000)), undefined).catch(() => {});
+      await this.#sleep(Math.max(1, Math.min(reply[1], 60_000)), signal);
     }
   }
 

@@ -41,6 +41,61 @@ Deno.test("redis host policy: two policies of one crawl share the cap and the ga
   }
 });
 
+Deno.test("redis host policy: a permit whose request was held up is granted again at send time, after the gap of what was granted meanwhile", async () => {
+  const crawl = `p${++crawls}`;
+  const slack = { sendSlackMs: 20, firstSendSlackMs: 20 };
+  const [a, b] = [1, 2].map(() =>
+    createRedisHostPolicy({ url: server.url, crawl, maxPerHost: 2, delayMs: 100, ...slack })
+  );
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  try {
+    // Sent at once: nothing to check.
+    const fresh = await a.acquire("z.test");
+    assert.equal(a.confirm!(fresh, undefined), null);
+    await a.release(fresh, { status: 200 });
+    // Held up past the gap (a global slot, say): meanwhile the other process is granted.
+    const late = await a.acquire("z.test");
+    await sleep(150);
+    const other = await b.acquire("z.test");
+    const otherAt = performance.now();
+    const confirmed = a.confirm!(late, undefined);
+    assert.ok(confirmed !== null, "a stale permit must be confirmed again");
+    await confirmed;
+    const sentAt = performance.now();
+    // On Redis's clock 120 ms (gap + slack) after the other grant; seen here a little later.
+    assert.ok(
+      sentAt - otherAt >= 100,
+      `sent ${Math.round(sentAt - otherAt)} ms after the other grant`,
+    );
+    // Held up with nothing granted since: it is confirmed at once (the gap moves to now).
+    await sleep(150);
+    const t0 = performance.now();
+    await b.confirm!(other, undefined);
+    assert.ok(performance.now() - t0 < 100, "no wait when nothing was granted since");
+    await Promise.all([a.release(late, { status: 200 }), b.release(other, { status: 200 })]);
+    // Waiting to be confirmed ends when the signal aborts.
+    const held = await a.acquire("z.test");
+    await sleep(30);
+    const rival = await b.acquire("z.test");
+    const abort = new AbortController();
+    const wait = a.confirm!(held, abort.signal);
+    assert.ok(wait !== null);
+    abort.abort(new Error("stop"));
+    await assert.rejects(wait, /stop/);
+    await b.release(rival, { status: 200 });
+    await a.release(held, { status: 200 });
+    // No gap, no check.
+    const open = createRedisHostPolicy({ url: server.url, crawl: `p${++crawls}` });
+    const permit = await open.acquire("z.test");
+    await sleep(30);
+    assert.equal(open.confirm!(permit, undefined), null);
+    await open.release(permit, { status: 200 });
+    await open.close();
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
 Deno.test("redis host policy: a 503 seen by one process holds the host for the other", async () => {
   const crawl = `p${++crawls}`;
   const [a, b] = [1, 2].map(() =>
