@@ -469,6 +469,9 @@ export function crawlSettings(o: CrawlCommand["options"]): Record<string, unknow
     "--max-pages-per-host": o.maxPagesPerHost ?? null,
     "--no-robots": o.robots === false,
     "--robots-agent": o.robotsAgent ?? null,
+    // Seeds of their own: a resume or another worker must expand the same sitemaps.
+    "--sitemaps": o.sitemaps === true ? true : null,
+    "--sitemap": o.sitemapUrls ?? null,
   };
 }
 

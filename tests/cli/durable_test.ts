@@ -105,11 +105,12 @@ Deno.test("durable crawl: other settings than the state's are a usage error nami
     const base = ["crawl", seeds, "-o", `${dir}/out.jsonl`, "--state", `${dir}/s.db`, "--quiet"];
     const first = await runCli([...base, "--depth", "1"]);
     assert.equal(first.code, 0, first.stderr);
-    const other = await runCli([...base, "--depth", "2", "--scope", "domain"]);
+    const other = await runCli([...base, "--depth", "2", "--scope", "domain", "--sitemaps"]);
     assert.equal(other.code, 2);
     assert.equal(other.stderr.trim().split("\n").length, 1, other.stderr);
     assert.match(other.stderr, /--depth: 1 in the state file, 2 now/);
     assert.match(other.stderr, /--scope: null in the state file, "domain" now/);
+    assert.match(other.stderr, /--sitemaps: null in the state file, true now/);
     assert.match(other.stderr, /--fresh/);
     const fresh = await runCli([...base, "--depth", "2", "--fresh"]);
     assert.equal(fresh.code, 0, fresh.stderr);
