@@ -56,13 +56,44 @@ export class Permit implements HostPermit {
   #state: HostState | null;
   #seq: number;
   #prevLastGrantAt: number;
+  /** When it was granted (or confirmed again), on the policy's clock. */
+  #grantedAt: number;
 
-  constructor(state: HostState, kind: RequestKind, seq: number, prevLastGrantAt: number) {
+  constructor(
+    state: HostState,
+    kind: RequestKind,
+    seq: number,
+    prevLastGrantAt: number,
+    grantedAt: number,
+  ) {
     this.host = state.host;
     this.kind = kind;
     this.#state = state;
     this.#seq = seq;
     this.#prevLastGrantAt = prevLastGrantAt;
+    this.#grantedAt = grantedAt;
+  }
+
+  /**
+   * The request of `permit` is about to be written at `now`. Returns 0 to go ahead:
+   * it was granted at most `maxLagMs` ago, or its host has no gap, or nothing was
+   * granted on the host since (the gap then counts from now). Else the ms until the
+   * gap of what was granted since has passed; asked again then, it is granted anew
+   * (keeping its place under the cap) and 0 is returned.
+   */
+  static confirm(permit: HostPermit, owner: object, now: number, maxLagMs: number): number {
+    if (!(permit instanceof Permit)) return 0;
+    const state = permit.#state;
+    if (state === null || state.closed || state.owner !== owner || state.gapMs === 0) return 0;
+    if (now - permit.#grantedAt <= maxLagMs) return 0;
+    if (state.grants !== permit.#seq) {
+      if (now < state.readyAt) return state.readyAt - now;
+      permit.#prevLastGrantAt = state.lastGrantAt;
+      permit.#seq = ++state.grants;
+    }
+    state.lastGrantAt = now;
+    permit.#grantedAt = now;
+    return 0;
   }
 
   /**
@@ -188,7 +219,7 @@ export class HostState {
     this.lastUsedAt = now;
     this.inFlight++;
     if (kind !== "robots") this.otherInFlight++;
-    return new Permit(this, kind, ++this.grants, prev);
+    return new Permit(this, kind, ++this.grants, prev, now);
   }
 
   /** The bookkeeping of a release (see {@linkcode Permit.settle}). */

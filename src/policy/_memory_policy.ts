@@ -26,6 +26,11 @@ const DONE: Promise<void> = Promise.resolve();
 const UNUSED: RequestOutcome = { status: null, unused: true };
 /** Host count below which no sweep of idle states runs on a new host. */
 const MIN_SWEEP = 64;
+/**
+ * A permit whose request goes out later than this after its grant is confirmed
+ * again (`confirm`), ms: the gap then counts from the send, not from the grant.
+ */
+const MAX_SEND_LAG_MS = 10;
 
 function closedError(): TrawlError {
   return new TrawlError("ABORTED", "the host policy is closed");
@@ -126,6 +131,31 @@ export class MemoryPolicy implements MemoryHostPolicy {
     if (state.waiters !== null && state.waiters.length > 0) this.#pump(state);
     this.#dropIfIdle(state, now);
     return DONE;
+  }
+
+  confirm(permit: HostPermit, signal?: AbortSignal): Promise<void> | null {
+    if (this.#closing !== null) return null;
+    const waitMs = Permit.confirm(permit, this, this.#now(), MAX_SEND_LAG_MS);
+    return waitMs === 0 ? null : this.#confirmLater(permit, waitMs, signal);
+  }
+
+  /** Wait out the gap of what was granted since `permit`, then confirm it. */
+  async #confirmLater(permit: HostPermit, waitMs: number, signal?: AbortSignal): Promise<void> {
+    while (waitMs > 0) {
+      signal?.throwIfAborted();
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          forget?.();
+          resolve();
+        }, Math.ceil(waitMs));
+        const forget = signal === undefined ? null : whenAborted(signal, () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        });
+      });
+      if (this.#closing !== null) throw closedError();
+      waitMs = Permit.confirm(permit, this, this.#now(), MAX_SEND_LAG_MS);
+    }
   }
 
   robotsKnown(host: string, crawlDelayMs: number | null): Promise<void> {

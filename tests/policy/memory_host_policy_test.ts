@@ -552,3 +552,46 @@ Deno.test("memory policy: every option is validated up front, naming the option,
   const ok = createMemoryHostPolicy({ globalRate: { requests: 200, perMs: 1000 } });
   return ok.close();
 });
+
+Deno.test("memory host policy: a permit whose request goes out late is confirmed at the send: its gap moves there, or it waits for the gap of what was granted since", async () => {
+  const { c, policy } = withClock({ maxPerHost: 3, delayMs: 100 });
+  try {
+    const a = await policy.acquire("h.test");
+    assert.equal(policy.confirm!(a), null, "sent at once: nothing to do");
+    c.t += 50; // held up 50 ms, nothing granted since: the gap counts from now
+    assert.equal(policy.confirm!(a), null);
+    c.t += 60; // 110 ms after the grant, 60 after the send
+    assert.equal(await policy.tryAcquire("h.test"), null, "the gap counts from the send");
+    c.t += 40;
+    const b = await policy.tryAcquire("h.test");
+    assert.ok(b !== null);
+    // b is held up past the gap, and c is granted meanwhile: b waits for c's gap.
+    c.t += 100;
+    const d = await policy.tryAcquire("h.test");
+    assert.ok(d !== null);
+    const late = policy.confirm!(b);
+    assert.ok(late !== null, "granted since: b must wait");
+    let confirmed = false;
+    late.then(() => confirmed = true);
+    await sleep(20);
+    assert.equal(confirmed, false);
+    c.t += 100;
+    await late;
+    assert.equal(await policy.tryAcquire("h.test"), null, "b's send starts a new gap");
+    // Waiting ends when the signal aborts.
+    await policy.release(a, OK);
+    c.t += 100;
+    const e = (await policy.tryAcquire("h.test"))!;
+    c.t += 100;
+    await policy.release(d, OK);
+    const f = (await policy.tryAcquire("h.test"))!;
+    const abort = new AbortController();
+    const waiting = policy.confirm!(e, abort.signal);
+    assert.ok(waiting !== null);
+    abort.abort(new Error("stop"));
+    await assert.rejects(waiting, /stop/);
+    for (const p of [b, e, f]) await policy.release(p, OK);
+  } finally {
+    await policy.close();
+  }
+});
