@@ -201,6 +201,12 @@ class JobView implements JobHostPolicy {
     await this.own.release(permit.own, outcome);
   }
 
+  /** The job's own gap is confirmed at the send; the layer all jobs share is not. */
+  confirm(permit: HostPermit, signal?: AbortSignal): Promise<void> | null {
+    if (!(permit instanceof ViewPermit)) return null;
+    return this.own.confirm?.(permit.own, signal) ?? null;
+  }
+
   async robotsKnown(host: string, crawlDelayMs: number | null): Promise<void> {
     await this.own.robotsKnown(host, crawlDelayMs);
     if (!this.#closed) this.#hosts.crawlDelay(this.#job, host, this.#settings, crawlDelayMs ?? 0);

@@ -80,3 +80,28 @@ Deno.test("shared host policy: closing a view rejects its waiters, not the other
   await a.close();
   assert.equal(shared.activeHosts, 0, "nothing kept once every job ended");
 });
+
+Deno.test("shared host policy: a view confirms a late send with its job's own policy (the gap counts from the send)", async () => {
+  const clock = { t: 1000 };
+  const shared = createSharedHostPolicy({ now: () => clock.t });
+  const view = shared.forJob({ maxPerHost: 2, delayMs: 100 });
+  try {
+    const permit = (await view.tryAcquire("h.test"))!;
+    assert.ok(permit);
+    clock.t += 50; // written 50 ms after its grant
+    assert.equal(view.confirm!(permit), null);
+    clock.t += 60;
+    assert.equal(
+      await view.tryAcquire("h.test"),
+      null,
+      "110 ms after the grant, 60 after the send",
+    );
+    clock.t += 40;
+    const next = await view.tryAcquire("h.test");
+    assert.ok(next !== null);
+    await view.release(next, OK);
+    await view.release(permit, OK);
+  } finally {
+    await view.close();
+  }
+});
