@@ -48,3 +48,18 @@ export function abortable<T>(
     promise.then(resolve, reject).finally(forget);
   });
 }
+
+/** Sleep `ms`; rejects with the signal's reason as soon as `signal` aborts (also before). */
+export function sleepMs(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<void>((resolve, reject) => {
+    const forget = signal === undefined ? null : whenAborted(signal, () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    });
+    const timer = setTimeout(() => {
+      forget?.();
+      resolve();
+    }, Math.max(0, Math.ceil(ms)));
+  });
+}

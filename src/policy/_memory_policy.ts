@@ -8,7 +8,7 @@
 
 import type { BackoffEvent, PolitenessEvent } from "../crawl_events.ts";
 import { TrawlError } from "../trawl_error.ts";
-import { whenAborted } from "../_abortable.ts";
+import { sleepMs, whenAborted } from "../_abortable.ts";
 import type { AcquireOptions, HostPermit, RequestKind, RequestOutcome } from "./host_policy.ts";
 import type { HostStateView, MemoryHostPolicy } from "./memory_host_policy.ts";
 import {
@@ -19,18 +19,13 @@ import {
   type Waiter,
 } from "./_host_state.ts";
 import { RateLimiters, type TakeResult } from "./_rate_limiters.ts";
-import type { ResolvedOptions } from "./_policy_options.ts";
+import { MAX_SEND_LAG_MS, type ResolvedOptions } from "./_policy_options.ts";
 
 const NO_PERMIT: Promise<HostPermit | null> = Promise.resolve(null);
 const DONE: Promise<void> = Promise.resolve();
 const UNUSED: RequestOutcome = { status: null, unused: true };
 /** Host count below which no sweep of idle states runs on a new host. */
 const MIN_SWEEP = 64;
-/**
- * A permit whose request goes out later than this after its grant is confirmed
- * again (`confirm`), ms: the gap then counts from the send, not from the grant.
- */
-const MAX_SEND_LAG_MS = 10;
 
 function closedError(): TrawlError {
   return new TrawlError("ABORTED", "the host policy is closed");
@@ -142,17 +137,7 @@ export class MemoryPolicy implements MemoryHostPolicy {
   /** Wait out the gap of what was granted since `permit`, then confirm it. */
   async #confirmLater(permit: HostPermit, waitMs: number, signal?: AbortSignal): Promise<void> {
     while (waitMs > 0) {
-      signal?.throwIfAborted();
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          forget?.();
-          resolve();
-        }, Math.ceil(waitMs));
-        const forget = signal === undefined ? null : whenAborted(signal, () => {
-          clearTimeout(timer);
-          reject(signal.reason);
-        });
-      });
+      await sleepMs(waitMs, signal);
       if (this.#closing !== null) throw closedError();
       waitMs = Permit.confirm(permit, this, this.#now(), MAX_SEND_LAG_MS);
     }

@@ -122,3 +122,9 @@ export function resolveOptions(options: MemoryHostPolicyOptions | undefined): Re
     now: o.now === undefined ? () => performance.now() : fn("now", o.now),
   };
 }
+
+/**
+ * A permit whose request goes out later than this after its grant is confirmed
+ * again (`HostPolicy.confirm`), ms: the gap then counts from the send, not from the grant.
+ */
+export const MAX_SEND_LAG_MS = 10;

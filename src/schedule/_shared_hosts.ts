@@ -36,13 +36,35 @@ interface Waiter {
 /** One grant of the shared layer, released once. */
 export class SharedGrant {
   #host: Host | null;
-  readonly #seq: number;
-  readonly #prev: number;
+  #seq: number;
+  #prev: number;
+  /** When it was granted (or confirmed again). */
+  #at: number;
 
-  constructor(host: Host, seq: number, prev: number) {
+  constructor(host: Host, seq: number, prev: number, at: number) {
     this.#host = host;
     this.#seq = seq;
     this.#prev = prev;
+    this.#at = at;
+  }
+
+  /**
+   * Its request is about to be written at `now` (as the memory policy's
+   * `Permit.confirm`): 0 to go ahead (granted at most `maxLagMs` ago, no gap, or
+   * nothing granted on the host since: the gap then counts from now), else the ms
+   * until the gap of a later grant has passed.
+   */
+  confirm(now: number, maxLagMs: number): number {
+    const host = this.#host;
+    if (host === null || host.gapMs === 0 || now - this.#at <= maxLagMs) return 0;
+    if (host.grants !== this.#seq) {
+      if (now < host.readyAt) return host.readyAt - now;
+      this.#prev = host.lastGrantAt;
+      this.#seq = ++host.grants;
+    }
+    host.lastGrantAt = now;
+    this.#at = now;
+    return 0;
   }
 
   /** Give the grant back; a second call does nothing. */
@@ -102,11 +124,12 @@ export class Host {
     const prev = this.lastGrantAt;
     this.lastGrantAt = now;
     this.inFlight++;
-    return new SharedGrant(this, ++this.grants, prev);
+    return new SharedGrant(this, ++this.grants, prev, now);
   }
 }
 
-function closedError(): TrawlError {
+/** The error of a wait that a closing view (or its job's end) cut short. */
+export function closedError(): TrawlError {
   return new TrawlError("ABORTED", "the shared host policy is closed for this crawl");
 }
 

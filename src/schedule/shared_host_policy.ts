@@ -26,8 +26,14 @@ import {
   type MemoryHostPolicy,
   type MemoryHostPolicyOptions,
 } from "../policy/memory_host_policy.ts";
-import { POLICY_DEFAULTS } from "../policy/_policy_options.ts";
-import { type JobHostSettings, type SharedGrant, SharedHosts } from "./_shared_hosts.ts";
+import { MAX_SEND_LAG_MS, POLICY_DEFAULTS } from "../policy/_policy_options.ts";
+import {
+  closedError,
+  type JobHostSettings,
+  type SharedGrant,
+  SharedHosts,
+} from "./_shared_hosts.ts";
+import { sleepMs } from "../_abortable.ts";
 
 /**
  * Options for {@linkcode createSharedHostPolicy}.
@@ -153,6 +159,7 @@ class JobView implements JobHostPolicy {
   readonly #hosts: SharedHosts;
   readonly #job: number;
   readonly #settings: JobHostSettings;
+  readonly #now: () => number;
   #closed = false;
 
   constructor(
@@ -162,6 +169,7 @@ class JobView implements JobHostPolicy {
     now: () => number,
   ) {
     this.own = createMemoryHostPolicy({ now, ...options });
+    this.#now = now;
     const rateGap = options.rate === undefined ? 0 : options.rate.perMs / options.rate.requests;
     this.#settings = {
       maxPerHost: options.maxPerHost ?? POLICY_DEFAULTS.maxPerHost,
@@ -201,10 +209,26 @@ class JobView implements JobHostPolicy {
     await this.own.release(permit.own, outcome);
   }
 
-  /** The job's own gap is confirmed at the send; the layer all jobs share is not. */
+  /** Confirmed at the send by the job's own policy, then by the layer all jobs share. */
   confirm(permit: HostPermit, signal?: AbortSignal): Promise<void> | null {
     if (!(permit instanceof ViewPermit)) return null;
-    return this.own.confirm?.(permit.own, signal) ?? null;
+    const own = this.own.confirm?.(permit.own, signal) ?? null;
+    if (own === null && permit.shared.confirm(this.#now(), MAX_SEND_LAG_MS) === 0) return null;
+    return this.#confirmShared(permit.shared, own, signal);
+  }
+
+  async #confirmShared(
+    shared: SharedGrant,
+    own: Promise<void> | null,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    if (own !== null) await own;
+    for (;;) {
+      if (this.#closed) throw closedError();
+      const waitMs = shared.confirm(this.#now(), MAX_SEND_LAG_MS);
+      if (waitMs === 0) return;
+      await sleepMs(waitMs, signal);
+    }
   }
 
   async robotsKnown(host: string, crawlDelayMs: number | null): Promise<void> {

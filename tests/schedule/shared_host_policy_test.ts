@@ -81,7 +81,7 @@ Deno.test("shared host policy: closing a view rejects its waiters, not the other
   assert.equal(shared.activeHosts, 0, "nothing kept once every job ended");
 });
 
-Deno.test("shared host policy: a view confirms a late send with its job's own policy (the gap counts from the send)", async () => {
+Deno.test("shared host policy: a view confirms a late send with its job's own policy and the shared layer (the gaps count from the send)", async () => {
   const clock = { t: 1000 };
   const shared = createSharedHostPolicy({ now: () => clock.t });
   const view = shared.forJob({ maxPerHost: 2, delayMs: 100 });
@@ -101,6 +101,20 @@ Deno.test("shared host policy: a view confirms a late send with its job's own po
     assert.ok(next !== null);
     await view.release(next, OK);
     await view.release(permit, OK);
+    // The layer all jobs share counts from the send too: another job's view waits.
+    const other = shared.forJob({ maxPerHost: 2, delayMs: 100 });
+    clock.t += 1000;
+    const late = (await view.tryAcquire("h.test"))!;
+    clock.t += 50;
+    assert.equal(view.confirm!(late), null);
+    clock.t += 60;
+    assert.equal(await other.tryAcquire("h.test"), null, "the shared gap counts from the send");
+    clock.t += 40;
+    const theirs = (await other.tryAcquire("h.test"))!;
+    assert.ok(theirs);
+    await other.release(theirs, OK);
+    await view.release(late, OK);
+    await other.close();
   } finally {
     await view.close();
   }
