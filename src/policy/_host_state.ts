@@ -7,6 +7,7 @@
  */
 
 import type { HostPermit, RequestKind, RequestOutcome } from "./host_policy.ts";
+import { GrantStamp } from "./_grant_stamp.ts";
 
 /** A waiting `acquire`. */
 export interface Waiter {
@@ -54,46 +55,21 @@ export class Permit implements HostPermit {
   readonly host: string;
   readonly kind: RequestKind;
   #state: HostState | null;
-  #seq: number;
-  #prevLastGrantAt: number;
-  /** When it was granted (or confirmed again), on the policy's clock. */
-  #grantedAt: number;
+  readonly #stamp: GrantStamp;
 
-  constructor(
-    state: HostState,
-    kind: RequestKind,
-    seq: number,
-    prevLastGrantAt: number,
-    grantedAt: number,
-  ) {
+  constructor(state: HostState, kind: RequestKind, stamp: GrantStamp) {
     this.host = state.host;
     this.kind = kind;
     this.#state = state;
-    this.#seq = seq;
-    this.#prevLastGrantAt = prevLastGrantAt;
-    this.#grantedAt = grantedAt;
+    this.#stamp = stamp;
   }
 
-  /**
-   * The request of `permit` is about to be written at `now`. Returns 0 to go ahead:
-   * it was granted at most `maxLagMs` ago, or its host has no gap, or nothing was
-   * granted on the host since (the gap then counts from now). Else the ms until the
-   * gap of what was granted since has passed; asked again then, it is granted anew
-   * (keeping its place under the cap) and 0 is returned.
-   */
+  /** {@linkcode GrantStamp.confirm} for `permit`, if `owner` made it and holds it; else 0. */
   static confirm(permit: HostPermit, owner: object, now: number, maxLagMs: number): number {
     if (!(permit instanceof Permit)) return 0;
     const state = permit.#state;
-    if (state === null || state.closed || state.owner !== owner || state.gapMs === 0) return 0;
-    if (now - permit.#grantedAt <= maxLagMs) return 0;
-    if (state.grants !== permit.#seq) {
-      if (now < state.readyAt) return state.readyAt - now;
-      permit.#prevLastGrantAt = state.lastGrantAt;
-      permit.#seq = ++state.grants;
-    }
-    state.lastGrantAt = now;
-    permit.#grantedAt = now;
-    return 0;
+    if (state === null || state.closed || state.owner !== owner) return 0;
+    return permit.#stamp.confirm(state, now, maxLagMs);
   }
 
   /**
@@ -111,7 +87,7 @@ export class Permit implements HostPermit {
     const state = permit.#state;
     if (state === null || state.closed || state.owner !== owner) return null;
     permit.#state = null;
-    state.release(permit.kind, permit.#seq, permit.#prevLastGrantAt, now, outcome, onBackoff);
+    state.release(permit.kind, permit.#stamp, now, outcome, onBackoff);
     return state;
   }
 }
@@ -214,19 +190,16 @@ export class HostState {
 
   /** Grant a permit of `kind` at `now` (callers checked {@linkcode HostState.admits}). */
   grant(kind: RequestKind, now: number): Permit {
-    const prev = this.lastGrantAt;
-    this.lastGrantAt = now;
     this.lastUsedAt = now;
     this.inFlight++;
     if (kind !== "robots") this.otherInFlight++;
-    return new Permit(this, kind, ++this.grants, prev, now);
+    return new Permit(this, kind, GrantStamp.grant(this, now));
   }
 
   /** The bookkeeping of a release (see {@linkcode Permit.settle}). */
   release(
     kind: RequestKind,
-    seq: number,
-    prevLastGrantAt: number,
+    stamp: GrantStamp,
     now: number,
     outcome: RequestOutcome,
     onBackoff: BackoffSink | null,
@@ -234,19 +207,11 @@ export class HostState {
     this.inFlight--;
     if (kind !== "robots") this.otherInFlight--;
     this.lastUsedAt = now;
-    if (outcome.unused === true) {
-      // No request was sent: no gap is owed for it, unless a later grant already counted from it.
-      if (this.grants === seq) this.lastGrantAt = prevLastGrantAt;
-      return;
-    }
-    const sentBefore = outcome.sentBeforeMs;
-    if (sentBefore !== undefined && sentBefore >= 0 && this.grants === seq) {
-      // The gap counts from when the request went out (after a connection's set-up, say).
-      this.lastGrantAt = Math.max(this.lastGrantAt, now - sentBefore);
-    }
+    stamp.released(this, outcome, now);
+    if (outcome.unused === true) return;
     const status = outcome.status;
     if (status === 429 || status === 503) {
-      this.#failure(status, seq, now, outcome.retryAfterMs ?? null, onBackoff);
+      this.#failure(status, stamp.seq, now, outcome.retryAfterMs ?? null, onBackoff);
     } else if (status !== null && status < 500) {
       // The host answers: the outage is over.
       this.backoffLevel = 0;

@@ -12,6 +12,7 @@
 import { whenAborted } from "../_abortable.ts";
 import { TrawlError } from "../trawl_error.ts";
 import type { RequestOutcome } from "../policy/host_policy.ts";
+import { GrantStamp } from "../policy/_grant_stamp.ts";
 
 /** One job's settings on a host. */
 export interface JobHostSettings {
@@ -36,35 +37,17 @@ interface Waiter {
 /** One grant of the shared layer, released once. */
 export class SharedGrant {
   #host: Host | null;
-  #seq: number;
-  #prev: number;
-  /** When it was granted (or confirmed again). */
-  #at: number;
+  readonly #stamp: GrantStamp;
 
-  constructor(host: Host, seq: number, prev: number, at: number) {
+  constructor(host: Host, stamp: GrantStamp) {
     this.#host = host;
-    this.#seq = seq;
-    this.#prev = prev;
-    this.#at = at;
+    this.#stamp = stamp;
   }
 
-  /**
-   * Its request is about to be written at `now` (as the memory policy's
-   * `Permit.confirm`): 0 to go ahead (granted at most `maxLagMs` ago, no gap, or
-   * nothing granted on the host since: the gap then counts from now), else the ms
-   * until the gap of a later grant has passed.
-   */
+  /** Its request is about to be written at `now`: {@linkcode GrantStamp.confirm} (0 once released). */
   confirm(now: number, maxLagMs: number): number {
     const host = this.#host;
-    if (host === null || host.gapMs === 0 || now - this.#at <= maxLagMs) return 0;
-    if (host.grants !== this.#seq) {
-      if (now < host.readyAt) return host.readyAt - now;
-      this.#prev = host.lastGrantAt;
-      this.#seq = ++host.grants;
-    }
-    host.lastGrantAt = now;
-    this.#at = now;
-    return 0;
+    return host === null ? 0 : this.#stamp.confirm(host, now, maxLagMs);
   }
 
   /** Give the grant back; a second call does nothing. */
@@ -73,13 +56,7 @@ export class SharedGrant {
     if (host === null) return null;
     this.#host = null;
     host.inFlight--;
-    if (outcome.unused === true) {
-      if (host.grants === this.#seq) host.lastGrantAt = this.#prev;
-    } else if (
-      outcome.sentBeforeMs !== undefined && outcome.sentBeforeMs >= 0 && host.grants === this.#seq
-    ) {
-      host.lastGrantAt = Math.max(host.lastGrantAt, now - outcome.sentBeforeMs);
-    }
+    this.#stamp.released(host, outcome, now);
     return host;
   }
 }
@@ -121,10 +98,8 @@ export class Host {
   }
 
   grant(now: number): SharedGrant {
-    const prev = this.lastGrantAt;
-    this.lastGrantAt = now;
     this.inFlight++;
-    return new SharedGrant(this, ++this.grants, prev, now);
+    return new SharedGrant(this, GrantStamp.grant(this, now));
   }
 }
 
