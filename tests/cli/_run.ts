@@ -7,12 +7,17 @@ export interface CliRun {
   stderr: string;
 }
 
-export async function runCli(
-  args: string[],
-  options: { cwd?: string; stdin?: string; env?: Record<string, string> } = {},
-): Promise<CliRun> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
+/** Options of {@linkcode runCommand} and {@linkcode runCli}. */
+export interface RunOptions {
+  cwd?: string;
+  stdin?: string;
+  env?: Record<string, string>;
+}
+
+/** Run `cmd` (program and arguments) in a subprocess, with no colour and no Deno update check. */
+export async function runCommand(cmd: string[], options: RunOptions = {}): Promise<CliRun> {
+  const child = new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
     cwd: options.cwd,
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
@@ -28,6 +33,11 @@ export async function runCli(
   const { code, stdout, stderr } = await child.output();
   const decoder = new TextDecoder();
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+/** Run `deno run -A cli.ts ...args`. */
+export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun> {
+  return runCommand([Deno.execPath(), "run", "-A", CLI, ...args], options);
 }
 
 export function parseJsonl(text: string): Record<string, unknown>[] {

@@ -2,19 +2,13 @@
 // pinned by the lock file) runs from another directory; another Deno project imports the library
 // through a local link. Both in temp dirs, with the npm cache only (no JSR, no registry).
 import assert from "node:assert/strict";
+import { runCommand } from "./_run.ts";
 
 const HOME = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
 async function run(cmd: string[], cwd: string): Promise<{ code: number; out: string }> {
-  const result = await new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-  }).output();
-  const text = new TextDecoder();
-  return { code: result.code, out: text.decode(result.stdout) + text.decode(result.stderr) };
+  const result = await runCommand(cmd, { cwd });
+  return { code: result.code, out: result.stdout + result.stderr };
 }
 
 function serve(): Deno.HttpServer<Deno.NetAddr> {

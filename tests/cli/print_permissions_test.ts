@@ -1,21 +1,10 @@
 // --print-permissions: the narrowest `deno run` flags for a crawl. The printed command runs as
 // it is; without one of its flags it fails with one line naming the flag.
 import assert from "node:assert/strict";
-import { runCli } from "./_run.ts";
+import { type CliRun, runCli, runCommand } from "./_run.ts";
 
-async function sh(
-  command: string,
-  cwd: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command("bash", {
-    args: ["-c", command],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-  }).output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+function sh(command: string, cwd: string): Promise<CliRun> {
+  return runCommand(["bash", "-c", command], { cwd });
 }
 
 Deno.test("--print-permissions: the printed command crawls; each flag removed fails with one line naming it", async () => {
