@@ -243,14 +243,15 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
   function counted(added: readonly FrontierEntry[]): void {
     const perHost = new Map<string, number>();
     for (const e of added) perHost.set(e.host, (perHost.get(e.host) ?? 0) + 1);
-    for (const [host, n] of perHost) {
-      queuedPerHost.set(host, (queuedPerHost.get(host) ?? 0) + n);
-      options.onAdded?.(host, n);
-    }
+    for (const [host, n] of perHost) options.onAdded?.(host, n);
+    reserve(added, 1);
     queuedSeen += added.length;
   }
 
-  /** Count `entries` (`sign` 1) or stop counting them (-1) against their hosts' queue bound. */
+  /**
+   * Count `entries` (`sign` 1) or stop counting them (-1) against their hosts' queue
+   * bound (kept only when there is one).
+   */
   function reserve(entries: readonly FrontierEntry[], sign: 1 | -1): void {
     if (maxQueuedPerHost === Infinity) return;
     for (const e of entries) {
@@ -453,11 +454,7 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
     maxAcksInFlight: store.maxAcksInFlight ?? 1,
     take: async (max, takeOptions) => {
       const leases = await store.take(max, takeOptions);
-      for (const { entry } of leases) {
-        const n = (queuedPerHost.get(entry.host) ?? 0) - 1;
-        if (n > 0) queuedPerHost.set(entry.host, n);
-        else queuedPerHost.delete(entry.host);
-      }
+      reserve(leases.map((l) => l.entry), -1);
       queuedSeen -= leases.length;
       return leases;
     },
