@@ -188,7 +188,9 @@ export function extract() { return { words, prices }; }
       headers: { "content-type": "application/javascript" },
     });
   });
-  const prefix = `http://127.0.0.1:${server.addr.port}/lib/`;
+  // A path of its own: Deno caches remote modules by URL, and a port used by an earlier run
+  // would otherwise be served from that cache without reaching this server.
+  const prefix = `http://127.0.0.1:${server.addr.port}/lib-${crypto.randomUUID()}/`;
   const remote = await t.write(
     "remote.ts",
     `import { greeting } from "${prefix}greet.ts";\nexport function extract() { return { greeting }; }\n`,

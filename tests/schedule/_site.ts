@@ -1,5 +1,6 @@
 // A slow loopback site for scheduler tests: "/<section>/" links to "/<section>/1".."/<section>/N";
 // every response waits `delayMs`. It records each request's start and end, and the most in flight.
+import type { SiteCommand, SiteEvent } from "./_site_worker.ts";
 
 export interface Hit {
   path: string;
@@ -14,41 +15,38 @@ export interface Site {
   close(): Promise<void>;
 }
 
-export function startSite(options: { delayMs: number; pages: number }): Site {
-  let inFlight = 0;
+/**
+ * Start the site in a Web Worker (./_site_worker.ts). Its hits arrive by message, with
+ * `start`/`end` on this thread's `performance.now()` clock, taken by the site's own thread.
+ */
+export async function startSite(options: { delayMs: number; pages: number }): Promise<Site> {
+  const worker = new Worker(new URL("./_site_worker.ts", import.meta.url), { type: "module" });
+  const shift = performance.timeOrigin;
+  let ready!: (port: number) => void;
+  let closed!: () => void;
+  const port = new Promise<number>((resolve) => ready = resolve);
+  const done = new Promise<void>((resolve) => closed = resolve);
   const site: Site = {
     origin: "",
     hits: [],
     maxInFlight: 0,
-    close: () => server.shutdown(),
+    close: async () => {
+      worker.postMessage("close" satisfies SiteCommand);
+      await done;
+      worker.terminate();
+    },
   };
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
-    const path = new URL(req.url).pathname;
-    const hit: Hit = { path, start: performance.now(), end: 0 };
-    inFlight++;
-    site.maxInFlight = Math.max(site.maxInFlight, inFlight);
-    try {
-      await new Promise((resolve) => setTimeout(resolve, options.delayMs));
-      if (path === "/robots.txt") return new Response("not found", { status: 404 });
-      const m = /^\/([a-z]+)\/(\d*)$/.exec(path);
-      if (m === null) return new Response("not found", { status: 404 });
-      const links = m[2] === ""
-        ? Array.from(
-          { length: options.pages },
-          (_, i) => `<a href="/${m[1]}/${i + 1}">${i + 1}</a>`,
-        )
-        : [];
-      return new Response(
-        `<!doctype html><title>${path}</title><body>${links.join(" ")}</body>`,
-        { headers: { "content-type": "text/html" } },
-      );
-    } finally {
-      inFlight--;
-      hit.end = performance.now();
-      site.hits.push(hit);
+  worker.onmessage = ({ data }: MessageEvent<SiteEvent>) => {
+    if (data.type === "ready") ready(data.port);
+    else if (data.type === "closed") closed();
+    else {
+      const { path, start, end } = data.hit;
+      site.hits.push({ path, start: start - shift, end: end - shift });
+      site.maxInFlight = Math.max(site.maxInFlight, data.maxInFlight);
     }
-  });
-  site.origin = `http://127.0.0.1:${server.addr.port}`;
+  };
+  worker.postMessage(options satisfies SiteCommand);
+  site.origin = `http://127.0.0.1:${await port}`;
   return site;
 }
 

@@ -12,7 +12,7 @@ async function jobFile(dir: string, content: unknown): Promise<string> {
 }
 
 Deno.test("schedule --once runs every job now; a failing job fails the exit status, not the others", async () => {
-  const site = startSite({ delayMs: 10, pages: 3 });
+  const site = await startSite({ delayMs: 10, pages: 3 });
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(`${dir}/urls.txt`, `# the shop\n${site.origin}/shop/\n`);
   const file = await jobFile(
@@ -102,7 +102,7 @@ Deno.test("schedule: an invalid job file fails at start with the job, the field 
 });
 
 Deno.test("schedule: SIGTERM stops gracefully; the next start resumes the interrupted run", async () => {
-  const site = startSite({ delayMs: 300, pages: 10 });
+  const site = await startSite({ delayMs: 300, pages: 10 });
   const dir = await Deno.makeTempDir();
   const file = await jobFile(dir, {
     jobs: [{

@@ -20,7 +20,7 @@ function setup(overlap: string, cron: string, origin: string, dir: string, out: 
 }
 
 Deno.test("schedule: overlap forbid skips the ticks while a run runs", async () => {
-  const site = startSite({ delayMs: 300, pages: 6 }); // a run: 7 requests, about 2.1 s
+  const site = await startSite({ delayMs: 300, pages: 6 }); // a run: 7 requests, about 2.1 s
   const dir = await Deno.makeTempDir();
   const log: string[] = [];
   const scheduler = createScheduler(
@@ -45,7 +45,7 @@ Deno.test("schedule: overlap forbid skips the ticks while a run runs", async () 
 });
 
 Deno.test("schedule: overlap allow runs beside the running one, on a state of its own", async () => {
-  const site = startSite({ delayMs: 250, pages: 6 });
+  const site = await startSite({ delayMs: 250, pages: 6 });
   const dir = await Deno.makeTempDir();
   const log: string[] = [];
   const scheduler = createScheduler(
@@ -82,7 +82,7 @@ Deno.test("schedule: overlap allow runs beside the running one, on a state of it
 });
 
 Deno.test("schedule: overlap replace aborts the running crawl; its state resumes to a whole output", async () => {
-  const site = startSite({ delayMs: 400, pages: 12 }); // 13 requests one at a time: 5.2 s
+  const site = await startSite({ delayMs: 400, pages: 12 }); // 13 requests one at a time: 5.2 s
   const dir = await Deno.makeTempDir();
   const log: string[] = [];
   const jobs = setup("replace", "*/2 * * * * *", site.origin, dir, "out/{job}-{run}.jsonl");
