@@ -132,7 +132,10 @@ class Crawl implements CrawlRun {
     if (o.select.length > 0) await checkSelectSpecs(o.select);
     if (o.extractModule !== undefined) {
       await checkExtractor(o.extractModule, { allowImports: o.allowExtractorImports });
-      await checkExtractorLoads(o.extractModule, { timeoutMs: o.extractTimeoutMs });
+      await checkExtractorLoads(o.extractModule, {
+        timeoutMs: o.extractTimeoutMs,
+        allowImports: o.allowExtractorImports,
+      });
     }
     const abort = new AbortController();
     const outer = o.signal;

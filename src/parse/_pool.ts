@@ -393,6 +393,12 @@ export class Pool<I, O> implements WorkerPool<I, O> {
         slot.ready = true;
         this.#pump();
         return;
+      case "unloadable":
+        this.#onDeath(slot, {
+          kind: "crash",
+          message: `its module throws: ${reply.error.message}`,
+        });
+        return;
       case "late":
         this.#late(reply.id, reply.error);
         return;

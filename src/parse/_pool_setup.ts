@@ -84,7 +84,15 @@ export function poolSettings(moduleUrl: string, o: PoolOptionsInput): PoolSettin
 
 const here = (file: string) => JSON.stringify(new URL(file, import.meta.url).href);
 
-/** The `data:` entry module of a worker: guards first, then the user's module, then serve. */
+/**
+ * The `data:` entry module of a worker: guards first, then the user's module, then serve.
+ *
+ * A thread imports the module statically: a dynamic `import()` would be type-checked
+ * when the host runs with type checking (`deno test`), failing a loosely typed module.
+ * A process (a `deno run` without checks) imports it with a literal `import()` (in its
+ * graph, so the sandbox allows it) and reports a throw at load to the pool as
+ * `unloadable`, rather than dying with Deno's "Uncaught" error and stack printed.
+ */
 export function entryModule(moduleUrl: string, exportName: string, isolation: Isolation): string {
   const mod = JSON.stringify(moduleUrl);
   const name = JSON.stringify(exportName);
@@ -95,9 +103,9 @@ export function entryModule(moduleUrl: string, exportName: string, isolation: Is
       `serveWorker(mod, ${name}, ${mod});\n`
     : `import ${here("./_worker_guard.ts")};\n` +
       `import { frameOut } from ${here("./_process_guard.ts")};\n` +
-      `import { serveProcess } from ${here("./_worker_main.ts")};\n` +
-      `import * as mod from ${mod};\n` +
-      `serveProcess(mod, ${name}, ${mod}, frameOut);\n`;
+      `import { serveProcess, unloadable } from ${here("./_worker_main.ts")};\n` +
+      `let mod;\ntry { mod = await import(${mod}); } catch (error) { unloadable(error, frameOut); }\n` +
+      `if (mod !== undefined) serveProcess(mod, ${name}, ${mod}, frameOut);\n`;
   return `data:application/javascript,${encodeURIComponent(src)}`;
 }
 

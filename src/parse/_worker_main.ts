@@ -30,6 +30,7 @@ export interface JobMessage {
  */
 export type WorkerReply =
   | { type: "ready" }
+  | { type: "unloadable"; error: ErrorInfo }
   | { type: "done"; id: number; value: unknown }
   | { type: "failed"; id: number; error: ErrorInfo }
   | { type: "late"; id: number | null; error: ErrorInfo }
@@ -61,6 +62,17 @@ export function serveWorker(
     },
     boundary: "worker",
   });
+}
+
+/**
+ * The user's module threw while loading in an extraction process: tell the pool
+ * (one frame on `out`, the process's frame stream), which ends the process and
+ * fails with the error's message.
+ */
+export function unloadable(error: unknown, out: typeof Deno.stdout): void {
+  const reply: WorkerReply = { type: "unloadable", error: serializeError(error, "EXTRACT_ERROR") };
+  const bytes = encodeFrame(reply);
+  for (let at = 0; at < bytes.byteLength;) at += out.writeSync(bytes.subarray(at));
 }
 
 /**

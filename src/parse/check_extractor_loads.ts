@@ -29,11 +29,12 @@ interface ExtractorExports {
  */
 export async function checkExtractorLoads(
   module: string | URL,
-  options: { timeoutMs: number },
+  options: { timeoutMs: number; allowImports?: readonly string[] },
 ): Promise<void> {
   const url = resolveModuleUrl(module);
-  // The worker's own module imports the extractor statically: a sandboxed worker may
-  // load its module graph, not import files at run time.
+  // The probe imports the extractor statically: a sandboxed worker may load its module
+  // graph, not import files at run time. It runs in an extraction process, as the crawl's
+  // extractor does: the same sandbox, and a throw at load comes back as a message.
   const probe = "data:application/javascript," + encodeURIComponent(
     `import * as m from ${JSON.stringify(url)};\n` +
       `export function probe() { return { extract: typeof m.extract === "function" }; }\n`,
@@ -42,6 +43,8 @@ export async function checkExtractorLoads(
     exportName: "probe",
     workers: 1,
     name: "extractor check",
+    isolation: "process",
+    allowImports: options.allowImports,
   });
   let timer: ReturnType<typeof setTimeout> | undefined;
   let exports: ExtractorExports;

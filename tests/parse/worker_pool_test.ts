@@ -134,17 +134,22 @@ Deno.test("worker pool: an error a job's timer throws fails that job; the worker
 });
 
 Deno.test("worker pool: a module that cannot load makes the pool refuse work (INVALID_OPTION)", async () => {
-  await using pool = createWorkerPool(new URL("./fixtures/broken_module.ts", import.meta.url), {
-    workers: 1,
-  });
-  const results = await Promise.allSettled([pool.run(1), pool.run(2), pool.run(3)]);
-  for (const r of results) {
-    assert.equal(r.status, "rejected");
-    isCode("INVALID_OPTION")(r.reason);
-    assert.match(r.reason.message, /refuses to load/);
+  for (const isolation of ["thread", "process"] as const) {
+    await using pool = createWorkerPool(new URL("./fixtures/broken_module.ts", import.meta.url), {
+      workers: 1,
+      isolation,
+    });
+    const results = await Promise.allSettled([pool.run(1), pool.run(2), pool.run(3)]);
+    for (const r of results) {
+      assert.equal(r.status, "rejected");
+      isCode("INVALID_OPTION")(r.reason);
+      assert.match(r.reason.message, /cannot start: .*refuses to load/);
+      // A process reports the throw (not Deno's "Uncaught" on the terminal, then its death).
+      if (isolation === "process") assert.match(r.reason.message, /its module throws: Error:/);
+    }
+    await assert.rejects(pool.run(4), isCode("INVALID_OPTION"));
+    await assert.rejects(pool.ready(), isCode("INVALID_OPTION"));
   }
-  await assert.rejects(pool.run(4), isCode("INVALID_OPTION"));
-  await assert.rejects(pool.ready(), isCode("INVALID_OPTION"));
   await using missing = createWorkerPool(JOBS, { exportName: "nope", workers: 1 });
   await assert.rejects(missing.run(1), isCode("INVALID_OPTION"));
 });
