@@ -5,11 +5,18 @@
  *
  * Durability, as in the `--state` crawl: the file is synced up to a byte
  * offset, then that offset and the id of the last stream entry written before
- * it are stored in Redis in one `HSET` (key `collect:<absolute path>`). A
+ * it are stored in Redis in one script (key `collect:<absolute path>`). A
  * restarted collector cuts the file back to the stored offset and reads the
  * stream after the stored id: what was written after the last commit is
  * written again, once. It ends when the crawl is complete and the stream holds
  * nothing after what it wrote.
+ *
+ * Trimming: every collector registers its key in the crawl's `collectors` set.
+ * One told to trim drops, at each commit, the stream's entries before the
+ * lowest id any registered collector has committed (`XTRIM MINID`, in the
+ * same script as its own commit) and stores that id as `trimmed`. A collector
+ * whose committed id is below `trimmed` (a new one, once records were trimmed)
+ * is refused: it would miss them.
  *
  * @module
  */
@@ -46,6 +53,11 @@ export interface CollectOptions {
   signal?: AbortSignal;
   /** How often the file is synced and its offset committed, ms. @default {250} */
   commitMs?: number;
+  /**
+   * Drop the stream's entries every registered collector has committed (the
+   * records then live only in the files). @default {false}
+   */
+  trim?: boolean;
   /** Told the count after each batch. @default {undefined} */
   onProgress?: (written: number) => void;
 }
@@ -83,6 +95,16 @@ export async function collectRecords(
   const key = `${prefix}collect:${path}`;
   const state = await redis.hgetall(key);
   if (state.done === "1") return { written: 0, alreadyComplete: true, complete: true };
+  const keys = [key, prefix + "collectors", prefix + "records", prefix + "trimmed"];
+  const cut = await redis.eval(REGISTER, keys.length, ...keys) as string | null;
+  if (cut !== null) {
+    throw new TrawlError(
+      "INVALID_OPTION",
+      `-o ${options.out}: the crawl's records up to stream id ${cut} were trimmed ` +
+        `(--trim-records) before this collector had them; collect into the file that was ` +
+        `collecting them, or crawl again under another --crawl name`,
+    );
+  }
   const offset = Number(state.offset ?? 0);
   let last = state.last ?? "0-0";
   const file = await Deno.open(options.out, { write: true, create: true });
@@ -109,7 +131,7 @@ export async function collectRecords(
   const commit = async () => {
     if (sink.offset === committed.offset && last === committed.last) return;
     await sink.sync();
-    await redis.hset(key, "offset", String(sink.offset), "last", last);
+    await redis.eval(COMMIT, keys.length, ...keys, sink.offset, last, options.trim ? 1 : 0);
     committed = { offset: sink.offset, last };
     lastCommit = performance.now();
   };
@@ -146,6 +168,45 @@ export async function collectRecords(
   if (complete) await redis.hset(key, "offset", String(sink.offset), "last", last, "done", "1");
   return { written, alreadyComplete: false, complete };
 }
+
+// Stream ids compare as (ms, seq) pairs of numbers (both fit a Lua double).
+const BEFORE = `
+local function before(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am < bm or (am == bm and as < bs)
+end
+`;
+
+/** KEYS: own, collectors, records, trimmed. Registers; returns the trimmed id if own is below it. */
+const REGISTER = BEFORE + `
+local last = redis.call('HGET', KEYS[1], 'last') or '0-0'
+local cut = redis.call('GET', KEYS[4])
+if cut and before(last, cut) then return cut end
+redis.call('SADD', KEYS[2], KEYS[1])
+return false
+`;
+
+/**
+ * KEYS as REGISTER; ARGV: offset, last, trim (1/0). Commits own offset and id; when
+ * trimming, drops the entries before the lowest id committed by any collector (the
+ * collectors' keys carry the crawl's hash tag: same slot).
+ */
+const COMMIT = BEFORE + `
+redis.call('HSET', KEYS[1], 'offset', ARGV[1], 'last', ARGV[2])
+if ARGV[3] ~= '1' then return false end
+local low = nil
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local id = redis.call('HGET', key, 'last') or '0-0'
+  if low == nil or before(id, low) then low = id end
+end
+local cut = redis.call('GET', KEYS[4]) or '0-0'
+if low == nil or not before(cut, low) then return false end
+redis.call('XTRIM', KEYS[3], 'MINID', low)
+redis.call('SET', KEYS[4], low)
+return low
+`;
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {

@@ -1,6 +1,6 @@
 /**
  * The Redis flags of the CLI (`--redis`, `--crawl`, `--lease-ms`,
- * `--redis-timeout`, `--json`) and the `collect` and `status` commands they
+ * `--redis-timeout`, `--trim-records`, `--json`) and the `collect` and `status` commands they
  * drive. `parse_flags.ts` hands them its parsed values.
  *
  * @module
@@ -25,6 +25,7 @@ export const REDIS_FLAG_DEFAULTS = Object.freeze({ leaseMs: 30_000, timeoutMs: 6
  *   crawl: "docs",
  *   leaseMs: 30_000,
  *   timeoutMs: 60_000,
+ *   trimRecords: false,
  * };
  * ```
  */
@@ -37,6 +38,11 @@ export interface RedisTarget {
   leaseMs: number;
   /** `--redis-timeout` (seconds on the command line): give up after Redis is gone this long, ms. @default {60000} */
   timeoutMs: number;
+  /**
+   * `--trim-records`: a collector trims the crawl's `records` stream up to what every
+   * collector of the crawl has committed. @default {false}
+   */
+  trimRecords: boolean;
 }
 
 /** `collect --redis URL --crawl NAME -o FILE [--format F]`. */
@@ -69,6 +75,7 @@ export type RedisFlagValues = {
   crawl?: string;
   "lease-ms"?: string;
   "redis-timeout"?: string;
+  "trim-records"?: boolean;
   json?: boolean;
   out?: string;
   format?: string;
@@ -102,7 +109,7 @@ function whole(flag: string, value: string | undefined, min: number): number | u
  */
 export function redisTarget(v: RedisFlagValues): RedisTarget | null {
   if (v.redis === undefined) {
-    for (const flag of ["crawl", "lease-ms", "redis-timeout"] as const) {
+    for (const flag of ["crawl", "lease-ms", "redis-timeout", "trim-records"] as const) {
       if (v[flag] !== undefined) {
         throw usage(`--${flag} belongs to a distributed crawl: add --redis redis://HOST:PORT/DB`);
       }
@@ -122,6 +129,7 @@ export function redisTarget(v: RedisFlagValues): RedisTarget | null {
     crawl: v.crawl,
     leaseMs: whole("--lease-ms", v["lease-ms"], 100) ?? REDIS_FLAG_DEFAULTS.leaseMs,
     timeoutMs: timeoutS === undefined ? REDIS_FLAG_DEFAULTS.timeoutMs : timeoutS * 1000,
+    trimRecords: v["trim-records"] ?? false,
   };
 }
 
@@ -146,7 +154,10 @@ export function parseRedisCommand(
   if (target === null) {
     throw usage(`${command} needs --redis redis://HOST:PORT/DB --crawl NAME`);
   }
-  if (command === "status") return { kind: "status", target, json: v.json ?? false };
+  if (command === "status") {
+    if (target.trimRecords) throw usage("--trim-records belongs to collect (or a worker with -o)");
+    return { kind: "status", target, json: v.json ?? false };
+  }
   if (v.out === undefined || v.out.trim() === "") {
     throw usage("collect needs -o FILE: the records are appended there and resumed after a kill");
   }

@@ -44,6 +44,7 @@ export async function runCollectCommand(command: CollectCommand): Promise<number
       format: command.format,
       columns: select.length > 0 ? select.map((s) => s.slice(0, s.indexOf("="))) : undefined,
       signal: abort.signal,
+      trim: target.trimRecords,
     });
     if (!command.quiet) {
       say(

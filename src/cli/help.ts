@@ -189,6 +189,8 @@ const DISTRIBUTED: Row[] = [
     "give up after Redis is unreachable this long, s",
     String(REDIS_FLAG_DEFAULTS.timeoutMs / 1000),
   ],
+  ["    --trim-records", "collect (or -o): drop records from Redis once every", null],
+  ["", "collector of the crawl has them on disk", null],
   ["    --json", "status: print JSON", null],
 ];
 

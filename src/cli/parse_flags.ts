@@ -191,6 +191,7 @@ const FLAGS = {
   crawl: { type: "string" },
   "lease-ms": { type: "string" },
   "redis-timeout": { type: "string" },
+  "trim-records": { type: "boolean" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -304,6 +305,12 @@ export function parseFlags(args: string[]): CliCommand {
     throw usage("--state and --fresh are for a local crawl; with --redis the state is in Redis");
   }
   if (v.json) throw usage("--json belongs to the status command");
+  if (redis?.trimRecords && out === null) {
+    throw usage(
+      "--trim-records trims what this worker's collector wrote: give -o FILE " +
+        "(or run collect --trim-records)",
+    );
+  }
   if (v.fresh && state === null) {
     throw usage("--fresh discards a state file: give it with --state FILE");
   }

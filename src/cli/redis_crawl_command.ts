@@ -127,6 +127,7 @@ export async function runRedisCrawlCommand(command: CrawlCommand): Promise<numbe
         format: command.format,
         columns: columnsOf(options.select),
         signal: abort.signal,
+        trim: target.trimRecords,
       });
     } catch (error) {
       throw client.explain(error);

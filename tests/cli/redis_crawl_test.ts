@@ -132,7 +132,7 @@ Deno.test("redis crawl: 2 workers with --per-host 2 --delay 100: at the server n
   }
 });
 
-Deno.test("redis crawl: a worker with other settings is a usage error naming them; one with no seed file joins and collects", async () => {
+Deno.test("redis crawl: a worker with other settings is a usage error naming them; one with no seed file joins, collects and trims", async () => {
   const redis = await startRedisServer();
   const abort = new AbortController();
   const site = serveDemoSite({ pages: 40, slowEvery: 0, signal: abort.signal });
@@ -142,7 +142,7 @@ Deno.test("redis crawl: a worker with other settings is a usage error naming the
     await Deno.writeTextFile(seeds, site.url + "\n");
     const base = ["--redis", redis.url, "--crawl", "join", "--depth", "3", "--quiet"];
     // The joiner starts first: it waits for the seeds, then crawls and collects.
-    const joiner = worker(["crawl", ...base, "-o", `${dir}/out.jsonl`]);
+    const joiner = worker(["crawl", ...base, "-o", `${dir}/out.jsonl`, "--trim-records"]);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const seeder = await runCli(["crawl", seeds, ...base]);
     assert.equal(seeder.code, 0, seeder.stderr);
@@ -150,6 +150,11 @@ Deno.test("redis crawl: a worker with other settings is a usage error naming the
     assert.equal(joined.code, 0, joined.stderr);
     const expected = await reference(seeds, ["--depth", "3", "--quiet"]);
     assertExactlyOnce(await Deno.readTextFile(`${dir}/out.jsonl`), expected);
+    // --trim-records: the only collector has every record on disk, so the stream keeps only
+    // its last entry (the one its committed id names).
+    const client = new Redis(redis.url);
+    assert.equal(await client.xlen("trawl:{join}:records"), 1);
+    client.disconnect();
 
     const other = await runCli(["crawl", seeds, ...base, "--depth", "2", "--delay", "5"]);
     assert.equal(other.code, 2, other.stderr);
