@@ -103,7 +103,7 @@ export function connectRedis(options: RedisClientOptions = {}): RedisClient {
       return new TrawlError(
         "STORE_UNAVAILABLE",
         `Redis at ${shown} was unreachable for more than ${Math.round(timeoutMs / 1000)} s ` +
-          `(--redis-timeout): start it again and rerun the worker; nothing acknowledged is lost`,
+          `(--redis-timeout): start it again and run the same command again; nothing acknowledged is lost`,
         { cause: error },
       );
     },

@@ -82,6 +82,12 @@ export type RedisFlagValues = {
   quiet?: boolean;
 };
 
+/** The flags `collect` and `status` take (crawl flags given to them are usage errors). */
+const COMMAND_FLAGS = {
+  collect: ["redis", "crawl", "redis-timeout", "trim-records", "out", "format", "quiet", "help"],
+  status: ["redis", "crawl", "redis-timeout", "json", "help"],
+} as const;
+
 function usage(message: string): TrawlError {
   return new TrawlError("INVALID_OPTION", message);
 }
@@ -150,14 +156,19 @@ export function parseRedisCommand(
   rest: string[],
 ): CollectCommand | StatusCommand {
   if (rest.length > 0) throw usage(`${command} takes no file; unexpected '${rest.join(" ")}'`);
+  const allowed: readonly string[] = COMMAND_FLAGS[command];
+  const stray = Object.keys(v).filter((flag) => !allowed.includes(flag));
+  if (stray.length > 0) {
+    throw usage(
+      `--${stray[0]} is not a flag of ${command}; it takes ` +
+        allowed.filter((f) => f !== "help").map((f) => `--${f}`).join(", "),
+    );
+  }
   const target = redisTarget(v);
   if (target === null) {
     throw usage(`${command} needs --redis redis://HOST:PORT/DB --crawl NAME`);
   }
-  if (command === "status") {
-    if (target.trimRecords) throw usage("--trim-records belongs to collect (or a worker with -o)");
-    return { kind: "status", target, json: v.json ?? false };
-  }
+  if (command === "status") return { kind: "status", target, json: v.json ?? false };
   if (v.out === undefined || v.out.trim() === "") {
     throw usage("collect needs -o FILE: the records are appended there and resumed after a kill");
   }

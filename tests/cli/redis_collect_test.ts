@@ -79,7 +79,7 @@ Deno.test("collect --trim-records: trims to the slowest collector's commit; a la
   }
 });
 
-Deno.test("--trim-records: a usage error without a collector, or on status", () => {
+Deno.test("collect and status flags: --trim-records needs a collector; crawl flags are usage errors there", () => {
   const target = ["--redis", "redis://127.0.0.1:1/0", "--crawl", "x", "--trim-records"];
   const usage = (args: string[], message: RegExp) =>
     assert.throws(
@@ -87,7 +87,11 @@ Deno.test("--trim-records: a usage error without a collector, or on status", () 
       (e: TrawlError) => e.code === "INVALID_OPTION" && message.test(e.message),
     );
   usage(["crawl", "seeds.txt", ...target], /--trim-records trims what this worker's collector/);
-  usage(["status", ...target], /--trim-records belongs to collect/);
+  usage(["status", ...target], /^--trim-records is not a flag of status; it takes --redis, /);
+  usage(
+    ["collect", ...target, "-o", "all.jsonl", "--depth", "3"],
+    /^--depth is not a flag of collect/,
+  );
   usage(["crawl", "seeds.txt", "--trim-records"], /--trim-records belongs to a distributed crawl/);
   const collect = parseFlags(["collect", ...target, "-o", "all.jsonl"]);
   assert.equal(collect.kind === "collect" && collect.target.trimRecords, true);
