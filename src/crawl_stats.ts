@@ -1,7 +1,8 @@
 /**
  * Live counters of a crawl, built only from its typed events (see
  * `crawl_events.ts`): what the progress line shows, what the summary prints and
- * what `--stats FILE` writes, plus a bounded per-host table.
+ * what `--stats FILE` writes, plus a bounded per-host table (kept by
+ * `_stats_hosts.ts`).
  *
  * @module
  */
@@ -15,16 +16,8 @@ import {
   type LinkOutcome,
   type RecordChange,
 } from "./types.ts";
-import {
-  addCounts,
-  bucketOf,
-  BUCKETS,
-  byDone,
-  hostStats,
-  newRow,
-  type Row,
-  time,
-} from "./_host_table.ts";
+import { HostRows } from "./_stats_hosts.ts";
+import { RecordLatency } from "./_stats_latency.ts";
 
 /** Counts of followed links by what happened to them: the frontier's outcomes plus `found`. */
 export interface LinkCounts extends LinkOutcome {
@@ -159,7 +152,6 @@ const DEFAULTS: Required<CrawlStatsOptions> = { maxHosts: 10_000, maxSnapshotHos
  * ```
  */
 export const OTHER_HOSTS = "(other hosts)";
-const OTHER = OTHER_HOSTS;
 
 function validate(options: CrawlStatsOptions): Required<CrawlStatsOptions> {
   const o = { ...DEFAULTS, ...options };
@@ -209,10 +201,8 @@ function validate(options: CrawlStatsOptions): Required<CrawlStatsOptions> {
 export class CrawlStats {
   /** Per-field failure counts of typed extraction. */
   #fields = new FieldTally();
-  #options: Required<CrawlStatsOptions>;
   #startedAt = performance.now();
-  #latency = new Uint32Array(120_001);
-  #maxLatency: number | null = null;
+  #latency = new RecordLatency();
   #failuresByCode: Record<string, number> = {};
   #statuses: Record<string, number> = {};
   #pages = 0;
@@ -231,13 +221,7 @@ export class CrawlStats {
   #queued = 0;
   #inFlight = 0;
   #links: LinkCounts = { found: 0, ...emptyLinkOutcome() };
-  #rows = new Map<string, Row>();
-  /** The rows folded away by `maxHosts`, or `null` before the first fold. */
-  #other: Row | null = null;
-  /** Every timed record of every host, in the per-host histogram's buckets. */
-  #allHosts = newRow(OTHER);
-  #hostCount = 0;
-  #tick = 0;
+  #hosts: HostRows;
 
   /**
    * Total URLs the crawl will attempt, when known. No event carries it: the
@@ -247,27 +231,22 @@ export class CrawlStats {
 
   /** Create empty counters. */
   constructor(options: CrawlStatsOptions = {}) {
-    this.#options = validate(options);
+    this.#hosts = new HostRows(validate(options));
   }
 
   /** Count one crawl event. Bound: pass it as a listener as it is. Cheap and never throws. */
   readonly handle = (event: CrawlEvent): void => {
     switch (event.type) {
       case "request":
-        this.#row(event.host).inFlight++;
+        this.#hosts.row(event.host).inFlight++;
         return;
-      case "response": {
-        const row = this.#row(event.host);
-        if (row.inFlight > 0) row.inFlight--;
-        else if (this.#other && this.#other.inFlight > 0) this.#other.inFlight--;
-        if (event.status === 429) row.status429++;
-        else if (event.status === 503) row.status503++;
+      case "response":
+        this.#hosts.response(event.host, event.status);
         return;
-      }
       case "retry": {
         this.#retries++;
         const host = URL.parse(event.url)?.host;
-        if (host) this.#row(host).retries++;
+        if (host) this.#hosts.row(host).retries++;
         return;
       }
       case "redirect":
@@ -275,10 +254,10 @@ export class CrawlStats {
         return;
       case "backoff":
         this.#backoffs++;
-        this.#row(event.host).backoffs++;
+        this.#hosts.row(event.host).backoffs++;
         return;
       case "politeness":
-        this.#row(event.host).gapMs = event.gapMs;
+        this.#hosts.row(event.host).gapMs = event.gapMs;
         return;
       case "robots":
         this.#robots[event.outcome]++;
@@ -306,7 +285,7 @@ export class CrawlStats {
         return;
       }
       case "queued":
-        this.#row(event.host).queued += event.count;
+        this.#hosts.row(event.host).queued += event.count;
         return;
       case "frontier":
         this.#queued = event.queued;
@@ -334,45 +313,8 @@ export class CrawlStats {
       this.#failuresByCode[record.error.code] = (this.#failuresByCode[record.error.code] ?? 0) + 1;
       if (record.error.code === "ROBOTS_DISALLOWED") this.#robotsDisallowed++;
     }
-    const ms = Math.max(0, Math.round(record.ms));
-    this.#latency[Math.min(ms, this.#latency.length - 1)]++;
-    this.#maxLatency = Math.max(this.#maxLatency ?? 0, record.ms);
-    if (host === "") return;
-    const row = this.#row(host);
-    row.done++;
-    if (record.error) row.failed++;
-    if (row.queued > 0) row.queued--;
-    else if (this.#other && this.#other.queued > 0) this.#other.queued--;
-    if (attempts > 0) {
-      const bucket = bucketOf(ms);
-      time(row, bucket, ms);
-      time(this.#allHosts, bucket, ms);
-    }
-  }
-
-  /** The row of `host`, created (folding old rows away if need be) on first sight. */
-  #row(host: string): Row {
-    let row = this.#rows.get(host);
-    if (row === undefined) {
-      if (this.#rows.size >= this.#options.maxHosts) this.#fold();
-      row = newRow(host);
-      this.#rows.set(host, row);
-      this.#hostCount++;
-    }
-    row.lastActive = ++this.#tick;
-    return row;
-  }
-
-  /** Fold the least recently active tenth of the rows (at least one) into the other row. */
-  #fold(): void {
-    const other = this.#other ??= newRow(OTHER);
-    const count = Math.max(1, Math.floor(this.#options.maxHosts / 10));
-    const oldest = [...this.#rows.values()].sort((a, b) => a.lastActive - b.lastActive);
-    for (const row of oldest.slice(0, count)) {
-      addCounts(other, row);
-      for (let i = 0; i < BUCKETS; i++) other.latency[i]! += row.latency[i]!;
-      this.#rows.delete(row.host);
-    }
+    const ms = this.#latency.add(record.ms);
+    if (host !== "") this.#hosts.record(host, Boolean(record.error), attempts, ms);
   }
 
   /** Records written. */
@@ -415,14 +357,7 @@ export class CrawlStats {
 
   /** The latency of records at quantile `q` (0..1), ms; `null` before the first record. */
   latencyQuantile(q: number): number | null {
-    if (this.#pages === 0) return null;
-    const rank = Math.max(1, Math.ceil(q * this.#pages));
-    let seen = 0;
-    for (let ms = 0; ms < this.#latency.length; ms++) {
-      seen += this.#latency[ms]!;
-      if (seen >= rank) return ms;
-    }
-    return this.#latency.length - 1;
+    return this.#latency.quantile(q);
   }
 
   /**
@@ -431,9 +366,7 @@ export class CrawlStats {
    * a few ms at 10,000 hosts; `snapshot()` is the cheap view (under 1.5 ms there).
    */
   hosts(): HostStats[] {
-    const rows = [...this.#rows.values()].sort(byDone).map(hostStats);
-    if (this.#other) rows.push(hostStats(this.#other));
-    return rows;
+    return this.#hosts.all();
   }
 
   /** A plain copy of every counter, with the busiest hosts (see {@linkcode CrawlStatsSnapshot.hosts}). */
@@ -461,45 +394,14 @@ export class CrawlStats {
       latencyMs: {
         p50: this.latencyQuantile(0.5),
         p95: this.latencyQuantile(0.95),
-        max: this.#maxLatency === null ? null : Math.round(this.#maxLatency),
+        max: this.#latency.max,
       },
       durationMs: Math.round(durationMs),
       pagesPerSecond: durationMs > 0 ? Math.round((this.#pages / durationMs) * 1000 * 10) / 10 : 0,
       total: this.total,
-      hostCount: this.#hostCount,
-      hosts: this.#topHosts(),
+      hostCount: this.#hosts.count,
+      hosts: this.#hosts.top(),
       fields: this.#fields.rates(),
     };
-  }
-
-  /** The `maxSnapshotHosts` busiest rows, then the rest folded into one row. O(hosts). */
-  #topHosts(): HostStats[] {
-    const k = this.#options.maxSnapshotHosts;
-    const top: Row[] = [];
-    for (const row of this.#rows.values()) {
-      if (top.length === k && (k === 0 || byDone(row, top[k - 1]!) >= 0)) continue;
-      let lo = 0;
-      let hi = top.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (byDone(top[mid]!, row) < 0) lo = mid + 1;
-        else hi = mid;
-      }
-      top.splice(lo, 0, row);
-      if (top.length > k) top.pop();
-    }
-    const out = top.map(hostStats);
-    if (this.#rows.size <= top.length && this.#other === null) return out;
-    // The rest: the folded row plus every unlisted row; its histogram is all hosts' minus the listed.
-    const rest = newRow(OTHER);
-    if (this.#other) addCounts(rest, this.#other);
-    const listed = new Set(top);
-    for (const row of this.#rows.values()) if (!listed.has(row)) addCounts(rest, row);
-    rest.latency.set(this.#allHosts.latency);
-    for (const row of top) {
-      for (let i = 0; i < BUCKETS; i++) rest.latency[i]! -= row.latency[i]!;
-    }
-    out.push(hostStats(rest));
-    return out;
   }
 }
