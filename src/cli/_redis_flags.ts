@@ -6,7 +6,7 @@
  * @module
  */
 
-import { TrawlError } from "../trawl_error.ts";
+import { usage, whole } from "./_flag_values.ts";
 import { crawlPrefix } from "../_redis_client.ts";
 import { DEFAULT_FORMAT, type OutputFormat } from "./parse_flags.ts";
 
@@ -87,18 +87,6 @@ const COMMAND_FLAGS = {
   collect: ["redis", "crawl", "redis-timeout", "trim-records", "out", "format", "quiet", "help"],
   status: ["redis", "crawl", "redis-timeout", "json", "help"],
 } as const;
-
-function usage(message: string): TrawlError {
-  return new TrawlError("INVALID_OPTION", message);
-}
-
-function whole(flag: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value.trim()) || Number(value) < min) {
-    throw usage(`${flag} takes a whole number >= ${min}, not '${value}'`);
-  }
-  return Number(value);
-}
 
 /**
  * The Redis target of the flags, or `null` without `--redis`. Throws a usage

@@ -9,8 +9,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { TrawlError } from "../trawl_error.ts";
-import { parseDuration } from "../duration.ts";
+import { bytes, duration, headers, nonEmpty, oneOf, rate, usage, whole } from "./_flag_values.ts";
 import { type CrawlOptions, type CrawlScope, resolveCrawlOptions } from "../crawl_options.ts";
 import {
   type CollectCommand,
@@ -373,87 +372,4 @@ export function flagMessage(error: Error): string {
   if (!match || flag === null) return error.message;
   const field = match[2].replace(/^\./, "");
   return `${flag}${field ? ` ${field}` : ""} ${match[3]}`;
-}
-
-function usage(message: string, cause?: unknown): TrawlError {
-  return new TrawlError("INVALID_OPTION", message, { cause });
-}
-
-/** A whole number (digits only); its range is `resolveCrawlOptions`'s to check. */
-function whole(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value.trim())) throw usage(`${flag} takes a whole number, not '${value}'`);
-  return Number(value);
-}
-
-const BYTE_UNITS: Readonly<Record<string, number>> = {
-  b: 1,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  kib: 2 ** 10,
-  mib: 2 ** 20,
-  gib: 2 ** 30,
-};
-
-/** Bytes: `1048576`, or a number with a unit, `500KB` (1000s) or `10MiB` (1024s). */
-function bytes(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
-  const unit = match ? BYTE_UNITS[match[2].toLowerCase() || "b"] : undefined;
-  if (!match || unit === undefined || (match[2] === "" && match[1].includes("."))) {
-    throw usage(
-      `${flag} takes a whole number of bytes or a size such as 500KB or 10MiB, not '${value}'`,
-    );
-  }
-  return Math.round(Number(match[1]) * unit);
-}
-
-function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw usage(`${flag} takes one of ${allowed.join(", ")}, not '${value}'`);
-  }
-  return value as T;
-}
-
-function duration(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  try {
-    return parseDuration(value, flag);
-  } catch (error) {
-    throw usage((error as Error).message);
-  }
-}
-
-function nonEmpty(flag: string, value: string | undefined): string | undefined {
-  if (value !== undefined && value.trim() === "") throw usage(`${flag} needs a value`);
-  return value;
-}
-
-/** `N/s`, `N/m` or `N/h`. */
-function rate(
-  flag: string,
-  value: string | undefined,
-): { requests: number; perMs: number } | undefined {
-  if (value === undefined) return undefined;
-  const match = /^(\d+(?:\.\d+)?)\/(s|m|h)$/.exec(value.trim());
-  const requests = match ? Number(match[1]) : 0;
-  if (!match || !(requests > 0)) {
-    throw usage(`${flag} takes N/s, N/m or N/h with N above 0 (e.g. 5/s), not '${value}'`);
-  }
-  return { requests, perMs: { s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as "s" | "m" | "h"] };
-}
-
-function headers(values: string[]): Record<string, string> | undefined {
-  if (values.length === 0) return undefined;
-  const result: Record<string, string> = {};
-  for (const value of values) {
-    const colon = value.indexOf(":");
-    const name = colon > 0 ? value.slice(0, colon).trim() : "";
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-      throw usage(`--header takes "Name: value", not '${value}'`);
-    }
-    result[name.toLowerCase()] = value.slice(colon + 1).trim();
-  }
-  return result;
 }
