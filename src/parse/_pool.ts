@@ -1,70 +1,40 @@
 /**
- * The worker pool's implementation (its contract is in `worker_pool.ts`).
- *
- * Blame. A job fails only for what its own code did:
- * - an error its code raised asynchronously fails it while it runs, and is
- *   reported to `onLateError` once it has replied (the worker lives on);
- * - a worker that announces its end (`Deno.exit`, `close`) names the job that
- *   asked; that job fails with `WORKER_CRASHED`, the one running (if another)
- *   is re-sent;
- * - a worker that dies unannounced (out of memory, a crash) fails its running job
- *   only when that job was the worker's first; otherwise the job may be paying
- *   for an earlier job's leftovers, so it is re-run alone on a fresh worker, and
- *   fails only if it dies there too.
- * Jobs posted behind a dying worker's running job are always re-sent.
+ * The worker pool's implementation (its contract is in `worker_pool.ts`): the
+ * queue, posting jobs to workers, replies, time limits, and replacing workers.
+ * Who fails when a worker dies is decided in `_pool_blame.ts` (its module doc
+ * states the rules); the records of jobs and workers are in `_pool_slot.ts`, and
+ * starting workers is in `_pool_start.ts`.
  *
  * @module
  */
 
 import { whenAborted } from "../_abortable.ts";
-import { deserializeError, type ErrorInfo, TrawlError } from "../trawl_error.ts";
-import { checkExtractor } from "./check_extractor_graph.ts";
-import { findDenoConfig, importHosts } from "./_deno_config.ts";
+import { deserializeError, TrawlError } from "../trawl_error.ts";
+import { LateErrors, resendable, runningJobFate } from "./_pool_blame.ts";
 import { entryModule, type PoolSettings, poolSettings } from "./_pool_setup.ts";
-import { type ProcessTransportOptions, startProcess } from "./_process_transport.ts";
-import { type Death, startThread, type Transport } from "./_transport.ts";
+import { type Job, leastLoadedSlot, postJob, type Slot, unusedSlot } from "./_pool_slot.ts";
+import { cannotStart, prepareWorkers, startWorker } from "./_pool_start.ts";
+import type { ProcessTransportOptions } from "./_process_transport.ts";
+import type { Death } from "./_transport.ts";
 import type { WorkerReply } from "./_worker_main.ts";
-import type { LateError, RunOptions, WorkerPool, WorkerPoolOptions } from "./worker_pool.ts";
+import type { RunOptions, WorkerPool, WorkerPoolOptions } from "./worker_pool.ts";
 
-interface Job {
-  id: number;
-  /** Held while the job might have to be run again; dropped once transferred. */
-  input: unknown;
-  transfer: Transferable[];
-  /** The input's size (`RunOptions.bytes`). */
-  bytes: number;
-  /** False once the input left for a worker and no copy was kept (it cannot be re-sent). */
-  kept: boolean;
-  /** Must run as the first job of a fresh worker (it was running when a worker died). */
-  fresh: boolean;
-  /** `queued` (in the queue or blocked), `posted` (in a worker's `jobs`), or `settled`. */
-  state: "queued" | "posted" | "settled";
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-}
-
-interface Slot {
-  transport: Transport;
-  ready: boolean;
-  /** Jobs posted to this worker, in order; `jobs[0]` is running. */
-  jobs: Job[];
-  /** The `bytes` of the jobs in `jobs`. */
-  bytes: number;
-  /** Jobs this worker has replied to. */
-  ran: number;
-  /** When `jobs[0]` started (its predecessor replied, or it was posted to an idle worker). */
-  startedAt: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
-/** Labels of recent jobs kept for `onLateError`. */
-const MAX_LABELS = 1024;
-
-/** The worker pool. */
+/**
+ * The worker pool.
+ *
+ * @example Double a number in a worker
+ * ```ts
+ * import { Pool } from "./_pool.ts";
+ *
+ * const module = "data:application/javascript,export default (n) => n * 2";
+ * await using pool = new Pool<number, number>(module, {});
+ * console.log(await pool.run(21)); // 42
+ * ```
+ */
 export class Pool<I, O> implements WorkerPool<I, O> {
   readonly #s: PoolSettings;
   readonly #entry: string;
-  readonly #onLate: ((late: LateError) => void) | undefined;
+  readonly #late: LateErrors;
   #processOptions: ProcessTransportOptions | null = null;
   /** Waiting for the import check (or the process settings): no worker starts before. */
   #starting = false;
@@ -73,7 +43,6 @@ export class Pool<I, O> implements WorkerPool<I, O> {
   #blocked: Job[] = [];
   #waiters = new Set<{ resolve(): void; reject(e: unknown): void }>();
   #dying = new Set<Promise<void>>();
-  #labels = new Map<number, string>();
   /** Unsettled jobs posted to workers. */
   #posted = 0;
   #nextId = 0;
@@ -82,7 +51,7 @@ export class Pool<I, O> implements WorkerPool<I, O> {
 
   constructor(moduleUrl: string, options: WorkerPoolOptions) {
     this.#s = poolSettings(moduleUrl, options);
-    this.#onLate = options.onLateError;
+    this.#late = new LateErrors(options.onLateError);
     this.#entry = entryModule(moduleUrl, this.#s.exportName, this.#s.isolation);
     if (this.#s.checkModule !== null || this.#s.isolation === "process") {
       this.#starting = true;
@@ -129,10 +98,7 @@ export class Pool<I, O> implements WorkerPool<I, O> {
           reject(error);
         },
       };
-      if (label !== undefined && this.#onLate) {
-        this.#labels.set(job.id, label);
-        if (this.#labels.size > MAX_LABELS) this.#labels.delete(this.#labels.keys().next().value!);
-      }
+      this.#late.label(job.id, label);
       const forget = signal
         ? whenAborted(signal, () => {
           if (job.state === "queued") {
@@ -186,33 +152,17 @@ export class Pool<I, O> implements WorkerPool<I, O> {
 
   /** Check the module's imports and settle the process settings, then let workers start. */
   async #prepare(): Promise<void> {
-    const s = this.#s;
     try {
-      if (s.checkModule !== null) {
-        await checkExtractor(s.checkModule, { allowImports: s.allowImports });
-      }
-      if (s.isolation === "process") {
-        const { config, lock } = await findDenoConfig();
-        const hosts = importHosts(s.allowImports);
-        this.#processOptions = {
-          maxMemoryMb: s.maxMemoryMb,
-          config,
-          importHosts: hosts,
-          frozenLock: lock !== null && hosts.length === 0,
-        };
-      }
+      this.#processOptions = await prepareWorkers(this.#s);
     } catch (e) {
       if (this.#closed) return;
-      this.#broken = e instanceof TrawlError ? e : new TrawlError(
-        "INVALID_OPTION",
-        `workers for ${s.name} cannot start: ${e instanceof Error ? e.message : e}`,
-      );
+      this.#broken = e instanceof TrawlError ? e : cannotStart(this.#s.name, e);
       this.#fail(this.#broken);
       return;
     }
     if (this.#closed) return;
     this.#starting = false;
-    if (!s.lazy) this.#spawnAll();
+    if (!this.#s.lazy) this.#spawnAll();
     this.#pump();
   }
 
@@ -247,7 +197,7 @@ export class Pool<I, O> implements WorkerPool<I, O> {
     }
     let freshWaiting = 0;
     for (const job of this.#queue.filter((j) => j.fresh)) {
-      const slot = this.#slots.find((s) => s.ready && s.ran === 0 && s.jobs.length === 0);
+      const slot = unusedSlot(this.#slots);
       if (slot) {
         this.#queue.splice(this.#queue.indexOf(job), 1);
         this.#post(slot, job);
@@ -259,14 +209,7 @@ export class Pool<I, O> implements WorkerPool<I, O> {
         i++;
         continue;
       }
-      let slot: Slot | null = null;
-      for (const s of this.#slots) {
-        if (!s.ready || (freshWaiting > 0 && s.ran === 0 && s.jobs.length === 0)) continue;
-        const room = s.jobs.length === 0 ||
-          (s.jobs.length < this.#s.maxJobsPerWorker &&
-            s.bytes + next.bytes <= this.#s.maxBytesPerWorker);
-        if (room && (!slot || s.jobs.length < slot.jobs.length)) slot = s;
-      }
+      const slot = leastLoadedSlot(this.#slots, next, this.#s, freshWaiting > 0);
       if (slot === null) break;
       this.#queue.splice(i, 1);
       this.#post(slot, next);
@@ -312,52 +255,20 @@ export class Pool<I, O> implements WorkerPool<I, O> {
       death: (death: Death) => this.#onDeath(slot, death),
     };
     try {
-      slot.transport = this.#s.isolation === "thread"
-        ? startThread(this.#entry, events)
-        : startProcess(this.#entry, this.#processOptions!, events);
+      slot.transport = startWorker(this.#s, this.#entry, this.#processOptions, events);
     } catch (e) {
-      this.#broken = new TrawlError(
-        "INVALID_OPTION",
-        `workers for ${this.#s.name} cannot start: ${e instanceof Error ? e.message : e}`,
-      );
+      this.#broken = cannotStart(this.#s.name, e);
       this.#fail(this.#broken);
       return;
     }
     this.#slots.push(slot);
   }
 
-  /** Post `job` to `slot`'s worker; a failure to post rejects the job (INVALID_OPTION). */
+  /** Post `job` to `slot`'s worker (see `postJob`); a failure to post rejects the job (INVALID_OPTION). */
   #post(slot: Slot, job: Job): void {
-    const message = { id: job.id, input: job.input };
     const idle = slot.jobs.length === 0;
-    try {
-      if (slot.transport.copies) slot.transport.post(message, []);
-      else if (idle && job.transfer.length > 0) {
-        // It starts at once; the transferred input cannot be kept to run it again.
-        slot.transport.post(message, job.transfer);
-        job.kept = false;
-        job.input = undefined;
-        job.transfer = [];
-      } else {
-        // Copy (keep the input): should the worker die first, it is sent again.
-        try {
-          slot.transport.post(message, []);
-        } catch (e) {
-          if (job.transfer.length === 0) throw e;
-          slot.transport.post(message, job.transfer); // transfer-only input: cannot be kept
-          job.kept = false;
-          job.input = undefined;
-          job.transfer = [];
-        }
-      }
-    } catch (e) {
-      job.reject(new TrawlError("INVALID_OPTION", `input cannot be sent to a worker: ${e}`));
-      return;
-    }
-    job.state = "posted";
+    if (!postJob(slot, job)) return;
     this.#posted++;
-    slot.jobs.push(job);
-    slot.bytes += job.bytes;
     if (idle) this.#started(slot);
   }
 
@@ -400,7 +311,7 @@ export class Pool<I, O> implements WorkerPool<I, O> {
         });
         return;
       case "late":
-        this.#late(reply.id, reply.error);
+        this.#late.report(reply.id, reply.error);
         return;
       case "exit":
         this.#onDeath(
@@ -427,16 +338,13 @@ export class Pool<I, O> implements WorkerPool<I, O> {
 
   /**
    * A worker died. `blame` is the job that announced the end (`null`: none), or
-   * `undefined` when the worker died unannounced. See the module doc for who fails.
+   * `undefined` when the worker died unannounced. Who fails: see `_pool_blame.ts`.
    */
   #onDeath(slot: Slot, death: Death, blame?: number | null): void {
     if (!this.#slots.includes(slot)) return;
     if (!slot.ready) {
       // The module itself does not load: every later worker would fail the same way.
-      this.#broken = new TrawlError(
-        "INVALID_OPTION",
-        `workers for ${this.#s.name} cannot start: ${death.message}`,
-      );
+      this.#broken = cannotStart(this.#s.name, death.message);
       this.#fail(this.#broken);
       return;
     }
@@ -444,18 +352,12 @@ export class Pool<I, O> implements WorkerPool<I, O> {
     const first = slot.ran === 0;
     this.#retire(slot);
     if (job !== undefined && job.state === "posted") {
-      const fail = (code: "WORKER_CRASHED" | "EXTRACT_MEMORY", why: string) =>
-        job.reject(new TrawlError(code, `${why}; the worker was replaced`));
-      if (blame !== undefined) {
-        if (blame === job.id) fail("WORKER_CRASHED", `worker ended by this job: ${death.message}`);
-        else this.#again(job, false);
-      } else if (first || job.fresh || !job.kept) {
-        if (death.kind === "oom") fail("EXTRACT_MEMORY", `worker ${death.message}`);
-        else fail("WORKER_CRASHED", `worker crashed: ${death.message}`);
-      } else this.#again(job, true);
+      const fate = runningJobFate(job, death, first, blame);
+      if (fate instanceof TrawlError) job.reject(fate);
+      else this.#again(job, fate.fresh);
     }
     if (blame != null && blame !== job?.id) {
-      this.#late(blame, { code: "WORKER_CRASHED", message: death.message });
+      this.#late.report(blame, { code: "WORKER_CRASHED", message: death.message });
     }
     this.#pump();
   }
@@ -468,14 +370,6 @@ export class Pool<I, O> implements WorkerPool<I, O> {
     this.#queue.unshift(job);
   }
 
-  #late(id: number | null, info: ErrorInfo): void {
-    if (!this.#onLate) return;
-    const label = id === null ? undefined : this.#labels.get(id);
-    try {
-      this.#onLate({ error: deserializeError(info), label });
-    } catch { /* the callback's own failure is not the pool's */ }
-  }
-
   /**
    * Terminate one worker and forget it. Its running job is the caller's to
    * settle; the jobs posted behind it go back to the front of the queue.
@@ -484,21 +378,10 @@ export class Pool<I, O> implements WorkerPool<I, O> {
     const [, ...waiting] = slot.jobs;
     this.#kill(slot);
     this.#slots = this.#slots.filter((s) => s !== slot);
-    const resend: Job[] = [];
-    for (const job of waiting) {
-      if (job.state !== "posted") continue; // aborted meanwhile
-      if (!job.kept) {
-        job.reject(
-          new TrawlError(
-            "WORKER_CRASHED",
-            "the worker holding this job's transferred input died before starting it",
-          ),
-        );
-        continue;
-      }
+    const resend = resendable(waiting);
+    for (const job of resend) {
       this.#posted--;
       job.state = "queued";
-      resend.push(job);
     }
     this.#queue.unshift(...resend);
   }
