@@ -21,6 +21,7 @@ import type {
 import { compilePatterns } from "./_pattern.ts";
 import { domainOf, type FrontierScope, scopeKey } from "./_scope.ts";
 import { hostnameOf, isTrap, redirectRefusal } from "./_link_rules.ts";
+import { QueueBounds } from "./_queue_bounds.ts";
 
 export type { FrontierScope };
 
@@ -234,48 +235,13 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
     admitted = (await store.counts()).admitted;
   }
 
-  /** URLs of each host this frontier added and has not handed out (approximate across processes). */
-  const queuedPerHost = new Map<string, number>();
-  let queuedSeen = 0;
-  let queuedAt = -Infinity;
-  const dropped = new Set<string>();
+  const bounds = new QueueBounds(store, maxQueued, maxQueuedPerHost, options.onDropped);
 
   function counted(added: readonly FrontierEntry[]): void {
     const perHost = new Map<string, number>();
     for (const e of added) perHost.set(e.host, (perHost.get(e.host) ?? 0) + 1);
     for (const [host, n] of perHost) options.onAdded?.(host, n);
-    reserve(added, 1);
-    queuedSeen += added.length;
-  }
-
-  /**
-   * Count `entries` (`sign` 1) or stop counting them (-1) against their hosts' queue
-   * bound (kept only when there is one).
-   */
-  function reserve(entries: readonly FrontierEntry[], sign: 1 | -1): void {
-    if (maxQueuedPerHost === Infinity) return;
-    for (const e of entries) {
-      const n = (queuedPerHost.get(e.host) ?? 0) + sign;
-      if (n > 0) queuedPerHost.set(e.host, n);
-      else queuedPerHost.delete(e.host);
-    }
-  }
-
-  function drop(reason: "trap" | "overQueue", url: string): void {
-    if (dropped.has(reason)) return;
-    dropped.add(reason);
-    options.onDropped?.(reason, url);
-  }
-
-  /** The store's queued count, read at most every 100 ms (plus what was added since). */
-  async function queuedNow(): Promise<number> {
-    const now = performance.now();
-    if (maxQueued === Infinity) return 0;
-    if (now - queuedAt >= 100) {
-      queuedSeen = (await store.counts()).queued;
-      queuedAt = now;
-    }
-    return queuedSeen;
+    bounds.added(added);
   }
 
   async function addScopeKey(key: string | null): Promise<void> {
@@ -353,11 +319,11 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
         } else if (!admits(parsed.href)) outcome.excluded++;
         else if (trapFilter && isTrap(parsed.url.pathname)) {
           outcome.trap++;
-          drop("trap", parsed.href);
+          bounds.drop("trap", parsed.href);
         } else if (unique.has(parsed.href)) outcome.duplicate++;
-        else if ((queuedPerHost.get(parsed.url.host) ?? 0) >= maxQueuedPerHost) {
+        else if (bounds.hostFull(parsed.url.host)) {
           outcome.overQueue++;
-          drop("overQueue", parsed.href);
+          bounds.drop("overQueue", parsed.href);
         } else {
           unique.add(parsed.href);
           pending.push(
@@ -367,13 +333,13 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
           );
         }
       }
-      if (pending.length > 0 && (await queuedNow()) >= maxQueued) {
+      if (pending.length > 0 && (await bounds.full())) {
         outcome.overQueue += pending.length;
-        drop("overQueue", pending[0]!.url);
+        bounds.drop("overQueue", pending[0]!.url);
         pending.length = 0;
       }
       // Held against the per-host bound now, so the next page's judging counts them.
-      reserve(pending, 1);
+      bounds.reserve(pending, 1);
       return { outcome, pending };
     });
     return judged.then(async ({ outcome, pending }) => {
@@ -382,7 +348,7 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
         try {
           result = await store.add(pending, budgets);
         } finally {
-          reserve(pending, -1);
+          bounds.reserve(pending, -1);
         }
         admitted = Math.max(admitted, result.admitted);
         counted(result.added);
@@ -454,8 +420,7 @@ export function createFrontier(store: FrontierStore, options: FrontierOptions = 
     maxAcksInFlight: store.maxAcksInFlight ?? 1,
     take: async (max, takeOptions) => {
       const leases = await store.take(max, takeOptions);
-      reserve(leases.map((l) => l.entry), -1);
-      queuedSeen -= leases.length;
+      bounds.taken(leases.map((l) => l.entry));
       return leases;
     },
     done: (lease, doneOptions) => store.done(lease, doneOptions),
