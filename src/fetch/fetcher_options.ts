@@ -11,6 +11,7 @@ import type { LookupFunction } from "node:net";
 import type { RedirectEvent, RequestEvent, ResponseEvent, RetryEvent } from "../crawl_events.ts";
 import type { HostPolicy, PermitSlot } from "../policy/host_policy.ts";
 import type { RateLimit, RequestRate } from "../policy/memory_host_policy.ts";
+import { type EnvProxies, envProxies } from "./_env_proxies.ts";
 import {
   duration as timer,
   finiteAtLeastZero,
@@ -272,38 +273,6 @@ function cookieJarOf(value: unknown): CookieJar | undefined {
   throw new TypeError(
     `cookieJar must be a CookieJar (methods cookieHeader, store): received ${show(value)}`,
   );
-}
-
-/** The proxy variables of the environment, as `EnvHttpProxyAgent` takes them. */
-export interface EnvProxies {
-  httpProxy: string | undefined;
-  httpsProxy: string | undefined;
-  noProxy: string;
-}
-
-/**
- * `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` (lowercase first, as curl reads them);
- * `undefined` when neither proxy is set or the environment may not be read.
- */
-function envProxies(): EnvProxies | undefined {
-  const read = (name: string) => {
-    try {
-      return Deno.env.get(name.toLowerCase()) || Deno.env.get(name) || undefined;
-    } catch {
-      return undefined; // no --allow-env: no proxy from the environment
-    }
-  };
-  const httpProxy = read("HTTP_PROXY");
-  const httpsProxy = read("HTTPS_PROXY");
-  if (httpProxy === undefined && httpsProxy === undefined) return undefined;
-  for (const [name, value] of [["HTTP_PROXY", httpProxy], ["HTTPS_PROXY", httpsProxy]]) {
-    if (value !== undefined && !URL.canParse(value)) {
-      throw new TypeError(
-        `the ${name} environment variable must be a URL: received ${show(value)}`,
-      );
-    }
-  }
-  return { httpProxy, httpsProxy, noProxy: read("NO_PROXY") ?? "" };
 }
 
 function headersOf(name: string, value: unknown): Record<string, string> {
