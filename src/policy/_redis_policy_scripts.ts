@@ -21,6 +21,13 @@ local function now()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local function num(field) return tonumber(redis.call('HGET', S, field) or '0') end
+-- The gap after a grant: the larger of the base gap and the Crawl-delay, plus the
+-- send slack when there is one.
+local function gapOf(base, slack)
+  local gap = math.max(tonumber(base), num('cd'))
+  if gap > 0 then gap = gap + tonumber(slack) end
+  return gap
+end
 `;
 
 /**
@@ -36,8 +43,7 @@ local boff = num('boff')
 if t < boff then return {0, boff - t} end
 local nxt = num('next')
 if t < nxt then return {0, nxt - t} end
-local gap = math.max(tonumber(ARGV[2]), num('cd'))
-if gap > 0 then gap = gap + tonumber(ARGV[6]) end
+local gap = gapOf(ARGV[2], ARGV[6])
 redis.call('ZADD', PIN, t + tonumber(ARGV[3]), ARGV[5])
 redis.call('HSET', S, 'next', t + gap, 'pnext', nxt, 'lg', t, 'lid', ARGV[5])
 redis.call('PEXPIRE', S, tonumber(ARGV[4]) + gap)
@@ -47,7 +53,8 @@ return {1, t, gap}
 
 /**
  * ARGV: permit id, grantMs, status (-1 none), retryAfterMs (-1 none), unused (0/1),
- * sentBeforeMs (-1 none), baseGapMs, backoffBaseMs, maxBackoffMs, maxRetryAfterMs, idleMs.
+ * sentBeforeMs (-1 none), baseGapMs, backoffBaseMs, maxBackoffMs, maxRetryAfterMs, idleMs,
+ * slackMs. A request sent `sentBeforeMs` ago moves the gap (as GRANT computes it) to then.
  * Returns {0} for a permit not held, {1, backoffMs} otherwise (0: no new backoff).
  */
 export const RELEASE = COMMON + `
@@ -56,7 +63,7 @@ local t = now()
 local grant = tonumber(ARGV[2])
 local status = tonumber(ARGV[3])
 local retryAfter = tonumber(ARGV[4])
-local gap = math.max(tonumber(ARGV[7]), num('cd'))
+local gap = gapOf(ARGV[7], ARGV[12])
 if ARGV[5] == '1' then
   if redis.call('HGET', S, 'lid') == ARGV[1] then redis.call('HSET', S, 'next', num('pnext')) end
   return {1, 0}
@@ -111,8 +118,7 @@ local nxt = num('next')
 local own = redis.call('HGET', S, 'lid') == ARGV[1]
 if own then nxt = num('pnext') end
 if t < nxt then return {0, nxt - t} end
-local gap = math.max(tonumber(ARGV[3]), num('cd'))
-if gap > 0 then gap = gap + tonumber(ARGV[6]) end
+local gap = gapOf(ARGV[3], ARGV[6])
 redis.call('ZREM', PIN, ARGV[1])
 redis.call('ZADD', PIN, t + tonumber(ARGV[4]), ARGV[2])
 redis.call('HSET', S, 'next', t + gap, 'pnext', nxt, 'lg', t, 'lid', ARGV[2])

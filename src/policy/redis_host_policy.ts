@@ -229,11 +229,13 @@ class RedisPolicy implements HostPolicy {
         outcome.retryAfterMs ?? -1,
         outcome.unused ? 1 : 0,
         outcome.sentBeforeMs ?? -1,
-        this.#sharedGapMs(permit.host),
+        o.baseGapMs,
         o.backoffBaseMs,
         o.maxBackoffMs,
         o.maxRetryAfterMs,
         this.#s.idleMs,
+        // The request went out: the slack of a warm connection, as a regrant uses.
+        this.#s.sendSlackMs,
       );
     } catch {
       // Redis unreachable: the permit lapses after permitTtlMs; the store reports the outage.
@@ -293,12 +295,6 @@ class RedisPolicy implements HostPolicy {
       await this.#local.close();
     })();
     return this.#closing;
-  }
-
-  /** The configured gap plus the send slack (0 stays 0). */
-  #sharedGapMs(host: string): number {
-    if (this.#o.baseGapMs === 0) return 0;
-    return this.#o.baseGapMs + this.#slackMs(host);
   }
 
   /** The send slack of this process's next grant on `host`. */
