@@ -1,6 +1,6 @@
 /**
- * One internal helper shared by the parts: stop waiting for a promise when a
- * signal aborts.
+ * Internal helpers shared by the parts: stop waiting for a promise when a
+ * signal aborts, and an abortable sleep.
  *
  * @module
  */
@@ -49,9 +49,13 @@ export function abortable<T>(
   });
 }
 
-/** Sleep `ms`; rejects with the signal's reason as soon as `signal` aborts (also before). */
+/**
+ * Sleep `ms` (a retry's backoff, a policy's wait for a gap); rejects with the
+ * signal's reason as soon as `signal` aborts (also before).
+ */
 export function sleepMs(ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
+  if (ms <= 0) return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
     const forget = signal === undefined ? null : whenAborted(signal, () => {
       clearTimeout(timer);

@@ -28,6 +28,7 @@ import type { CrawlRecord } from "../types.ts";
 import { TrawlError } from "../trawl_error.ts";
 import type { OutputFormat } from "./parse_flags.ts";
 import { isComplete } from "./_redis_crawl_meta.ts";
+import { sleepMs } from "../_abortable.ts";
 
 /** Defaults of {@linkcode CollectOptions}. */
 export const COLLECT_DEFAULTS = Object.freeze({ commitMs: 250, batch: 1000, pollMs: 100 });
@@ -158,7 +159,7 @@ export async function collectRecords(
           complete = true;
           break;
         }
-        await sleep(COLLECT_DEFAULTS.pollMs, options.signal);
+        await sleepMs(COLLECT_DEFAULTS.pollMs, options.signal).catch(() => {}); // stopped: commit
       }
     }
     await commit();
@@ -207,18 +208,6 @@ redis.call('XTRIM', KEYS[3], 'MINID', low)
 redis.call('SET', KEYS[4], low)
 return low
 `;
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-  });
-}
 
 function dirOf(path: string): string {
   return path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";

@@ -16,7 +16,7 @@ import type { Exchange } from "./_attempt.ts";
 import type { Job } from "./_job.ts";
 import type { Requester } from "./_requester.ts";
 import { RETRY_CODES, RETRY_STATUSES, retryDelayMs } from "./_retry_policy.ts";
-import { sleep } from "./_sleep.ts";
+import { sleepMs } from "../_abortable.ts";
 
 /** The retry settings (from the fetcher's options). */
 export interface RetrySettings {
@@ -107,7 +107,7 @@ export class RetryLoop {
             code: (error as TrawlError).code,
             status: (last as Exchange | null)?.status ?? null,
           });
-          await sleep(delayMs, job.signal);
+          await sleepMs(delayMs, job.signal);
         },
       });
     } catch (error) {
