@@ -70,7 +70,11 @@ export function serveWorker(
  * fails with the error's message.
  */
 export function unloadable(error: unknown, out: typeof Deno.stdout): void {
-  const reply: WorkerReply = { type: "unloadable", error: serializeError(error, "EXTRACT_ERROR") };
+  writeFrame(out, { type: "unloadable", error: serializeError(error, "EXTRACT_ERROR") });
+}
+
+/** One reply as a frame on `out`, written whole before returning. */
+function writeFrame(out: typeof Deno.stdout, reply: WorkerReply): void {
   const bytes = encodeFrame(reply);
   for (let at = 0; at < bytes.byteLength;) at += out.writeSync(bytes.subarray(at));
 }
@@ -85,11 +89,8 @@ export function serveProcess(
   moduleUrl: string,
   out: typeof Deno.stdout,
 ): void {
-  const write = (bytes: Uint8Array) => {
-    for (let at = 0; at < bytes.byteLength;) at += out.writeSync(bytes.subarray(at));
-  };
   serve(mod, exportName, moduleUrl, {
-    post: (reply) => write(encodeFrame(reply)),
+    post: (reply) => writeFrame(out, reply),
     listen: async (onJob) => {
       const frames = new FrameReader();
       for await (const chunk of Deno.stdin.readable) {
